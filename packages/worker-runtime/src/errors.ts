@@ -1,0 +1,43 @@
+/** Errors pcluster raises inside a worker; callers match on `code`, never on the message. */
+export class PclusterError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * The database could not be reached within the lease timeout. Handlers may catch it
+ * (to serve a cached page); uncaught, the worker answers 503 with Retry-After.
+ */
+export class DatabaseUnavailableError extends PclusterError {
+  readonly statusCode = 503;
+  readonly status = 503;
+  readonly retryAfterSeconds: number;
+  /** Read by Express's and Koa's error handlers, so framework apps answer 503 + Retry-After too. */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(message: string, retryAfterSeconds = 1, options?: ErrorOptions) {
+    super('PCLUSTER_DB_UNAVAILABLE', message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}
+
+/** The connection died while this request's transaction was open; the transaction is gone. */
+export class TransactionLostError extends PclusterError {
+  constructor() {
+    super(
+      'PCLUSTER_TRANSACTION_LOST',
+      'the database connection was lost inside this request\'s transaction; it was rolled back by the server',
+    );
+  }
+}
+
+/** `db` was used outside a request, `setup` or `teardown`. */
+export class NoRequestContextError extends PclusterError {
+  constructor() {
+    super('PCLUSTER_NO_CONTEXT', 'db used outside a request, setup() or teardown(); use req.db or call it from a handler');
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The IPC vocabulary between the pcluster primary and its workers: one discriminated
+ * union per direction, and a guard for each. Nothing else crosses the channel.
+ */
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
+export const CONNECTION_STATES = ['connecting', 'ready', 'busy', 'broken', 'closing', 'closed'] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+/** How a worker reaches PostgreSQL; sent over IPC, never through argv or the environment. */
+export interface DatabaseSettings {
+  /** undefined: libpq PG* environment variables and defaults, as node-postgres reads them. */
+  readonly connectionString: string | undefined;
+  readonly applicationName: string;
+  /** Session settings sent in the startup packet (`-c key=value`), so they hold after every reconnect. */
+  readonly session: Readonly<Record<string, string>>;
+}
+
+export interface WorkerConfig {
+  readonly name: string;
+  readonly slot: number;
+  readonly generation: number;
+  readonly appPath: string;
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseSettings;
+  readonly gracefulTimeoutMs: number;
+  readonly leaseTimeoutMs: number;
+  readonly validateAfterMs: number;
+  readonly validationTimeoutMs: number;
+  readonly connectionMaxAgeMs: number;
+  readonly leakThresholdMs: number;
+  readonly prepare: 'off' | 'auto';
+  readonly logFormat: 'pretty' | 'json';
+}
+
+/** An error as it crosses IPC: a stable code callers match on, and one human line. */
+export interface SerializedError {
+  readonly code: string;
+  readonly message: string;
+  /** Extra lines for the log (an app's own stack trace); never shown to HTTP clients. */
+  readonly detail?: string;
+}
+
+export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+export interface WorkerStatus {
+  readonly requests: number;
+  readonly rssBytes: number;
+  readonly db: { readonly state: ConnectionState; readonly backendPid: number | null; readonly lastValidatedAt: string | null };
+}
+
+export type PrimaryMessage =
+  | { readonly type: 'pcluster:configure'; readonly config: WorkerConfig }
+  | { readonly type: 'pcluster:drain' }
+  | { readonly type: 'pcluster:collect'; readonly requestId: number };
+
+export type WorkerMessage =
+  | { readonly type: 'pcluster:hello' }
+  | { readonly type: 'pcluster:ready'; readonly status: WorkerStatus }
+  | { readonly type: 'pcluster:boot-failed'; readonly error: SerializedError }
+  | { readonly type: 'pcluster:db-state'; readonly state: ConnectionState; readonly backendPid: number | null }
+  | { readonly type: 'pcluster:collected'; readonly requestId: number; readonly metrics: WorkerMetrics; readonly status: WorkerStatus }
+  | { readonly type: 'pcluster:retiring'; readonly metrics: WorkerMetrics };
+
+const PRIMARY_MESSAGE_TYPES: ReadonlySet<string> = new Set<PrimaryMessage['type']>([
+  'pcluster:configure',
+  'pcluster:drain',
+  'pcluster:collect',
+]);
+const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
+  'pcluster:hello',
+  'pcluster:ready',
+  'pcluster:boot-failed',
+  'pcluster:db-state',
+  'pcluster:collected',
+  'pcluster:retiring',
+]);
+
+function hasType(value: unknown, types: ReadonlySet<string>): boolean {
+  return typeof value === 'object' && value !== null && types.has((value as { type?: unknown }).type as string);
+}
+
+/** True when a message received by a worker is one of pcluster's. */
+export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
+  return hasType(value, PRIMARY_MESSAGE_TYPES);
+}
+
+/** True when a message received by the primary is one of pcluster's. */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return hasType(value, WORKER_MESSAGE_TYPES);
+}
+
+/** Exit codes a worker uses to tell the primary why it could not boot (gunicorn's protocol). */
+export const WORKER_EXIT = { appBootFailed: 3, databaseUnreachable: 4 } as const;

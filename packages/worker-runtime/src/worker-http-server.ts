@@ -1,0 +1,109 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { AppModule } from './app-module.js';
+import { DbSession } from './db-session.js';
+import type { Logger } from './logger.js';
+import { runWithDb } from './request-context.js';
+import type { StatementQueue } from './statement-queue.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+const IDLE_SOCKET_GRACE_MS = 250;
+
+export interface WorkerHttpServerDeps {
+  readonly app: AppModule;
+  readonly queue: StatementQueue;
+  readonly metrics: WorkerMetrics;
+  readonly log: Logger;
+}
+
+function isDatabaseUnavailable(error: unknown): error is { code: string; retryAfterSeconds: number } {
+  return (error as { code?: unknown } | null)?.code === 'PCLUSTER_DB_UNAVAILABLE';
+}
+
+/**
+ * The worker's HTTP side: gives each request its own DbSession, turns handler failures into
+ * bare 500s (503 + Retry-After when the database is unavailable), and drains without
+ * dropping a request: stop accepting, finish in-flight requests, close keep-alive sockets
+ * only after they have been told `Connection: close` or sat idle.
+ */
+export class WorkerHttpServer {
+  readonly server: http.Server;
+  readonly #deps: WorkerHttpServerDeps;
+  readonly #inFlight = new Set<ServerResponse>();
+  #isDraining = false;
+
+  constructor(deps: WorkerHttpServerDeps) {
+    this.#deps = deps;
+    this.server = http.createServer((req, res) => this.#onRequest(req, res));
+  }
+
+  /** Listens on the cluster's shared port; rejects with the listen error (EADDRINUSE, EACCES). */
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ port, host }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting and resolves once every connection has closed, forcing them closed after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#isDraining = true;
+    // net.Server#close, not http.Server#close: the latter also drops idle keep-alive sockets at once,
+    // racing a client that is sending its next request on them.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
+    for (const res of this.#inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    const idleSweep = setInterval(() => this.server.closeIdleConnections(), IDLE_SOCKET_GRACE_MS);
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
+    const outcome = await Promise.race([closed, deadline]);
+    clearInterval(idleSweep);
+    if (outcome === 'timeout') {
+      this.#deps.log.warn({ inFlight: this.#inFlight.size }, 'graceful timeout reached; closing remaining connections');
+      this.server.closeAllConnections();
+      await closed;
+    }
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const { app, queue, metrics } = this.#deps;
+    const startedAt = performance.now();
+    const session = new DbSession(queue, `${req.method} ${req.url}`);
+    req.db = session;
+    if (this.#isDraining) res.shouldKeepAlive = false;
+    this.#inFlight.add(res);
+    res.once('close', () => {
+      this.#inFlight.delete(res);
+      queue.endSession(session);
+      metrics.observeResponse(res.statusCode, (performance.now() - startedAt) / 1000);
+    });
+    runWithDb(session, () => {
+      try {
+        const result = app.listener(req, res);
+        if (result instanceof Promise) result.catch((error: unknown) => this.#fail(error, req, res));
+      } catch (error) {
+        this.#fail(error, req, res);
+      }
+    });
+  }
+
+  #fail(error: unknown, req: IncomingMessage, res: ServerResponse): void {
+    const unavailable = isDatabaseUnavailable(error);
+    if (unavailable) this.#deps.log.warn({ method: req.method, path: req.url, err: error }, 'database unavailable; answered 503');
+    else this.#deps.log.error({ method: req.method, path: req.url, err: error }, 'handler failed; answered 500');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const statusCode = unavailable ? 503 : 500;
+    const body = unavailable ? 'Service Unavailable\n' : 'Internal Server Error\n';
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.writeHead(statusCode, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      ...(unavailable ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+    });
+    res.end(body);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Entry point of a pcluster worker process (forked by the primary with node:cluster).
+ * Boot order: configuration over IPC, one database connection, the app module, its
+ * setup(), then listen and report ready. Any boot failure is reported once and ends
+ * the process with the exit code the primary understands (3 app, 4 database).
+ */
+import { loadAppModule, type AppModule, type LifecycleHook } from './app-module.js';
+import { ConnectionKeeper } from './connection-keeper.js';
+import { DbSession } from './db-session.js';
+import { createLogger, type Logger } from './logger.js';
+import {
+  isPrimaryMessage,
+  WORKER_EXIT,
+  type PrimaryMessage,
+  type SerializedError,
+  type WorkerConfig,
+  type WorkerMessage,
+  type WorkerStatus,
+} from './protocol.js';
+import { redactSecrets } from './redact.js';
+import { runWithDb } from './request-context.js';
+import { StatementQueue } from './statement-queue.js';
+import { WorkerHttpServer } from './worker-http-server.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+interface Worker {
+  readonly config: WorkerConfig;
+  readonly log: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly keeper: ConnectionKeeper;
+  readonly queue: StatementQueue;
+  app?: AppModule;
+  http?: WorkerHttpServer;
+  isDraining: boolean;
+}
+
+let worker: Worker | undefined;
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(message, undefined, undefined, () => resolve());
+  });
+}
+
+function status(w: Worker): WorkerStatus {
+  return {
+    requests: w.metrics.requests,
+    rssBytes: process.memoryUsage.rss(),
+    db: { state: w.keeper.state, backendPid: w.keeper.backendPid, lastValidatedAt: w.keeper.lastValidatedAt?.toISOString() ?? null },
+  };
+}
+
+async function failBoot(exitCode: number, error: SerializedError): Promise<never> {
+  await send({ type: 'pcluster:boot-failed', error });
+  process.exit(exitCode);
+}
+
+function appError(code: string, prefix: string, error: unknown): SerializedError {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof Error ? error.stack : undefined;
+  return { code, message: redactSecrets(`${prefix}${message}`), ...(detail === undefined ? {} : { detail: redactSecrets(detail) }) };
+}
+
+async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHook | undefined): Promise<void> {
+  if (hook === undefined) return;
+  const session = new DbSession(w.queue, name);
+  try {
+    await runWithDb(session, () => hook({ db: session, workerId: w.config.slot, log: w.log }));
+  } finally {
+    w.queue.endSession(session);
+  }
+}
+
+function createWorker(config: WorkerConfig): Worker {
+  const log = createLogger({ format: config.logFormat, base: { worker: config.slot, pid: process.pid } });
+  const metrics = new WorkerMetrics();
+  const keeper = new ConnectionKeeper(config, {
+    stateChanged: (state, backendPid) => {
+      metrics.connectionState = state;
+      void send({ type: 'pcluster:db-state', state, backendPid });
+    },
+    connected: (result, error) => {
+      metrics.connects.inc({ result });
+      if (result === 'failure' && worker?.app !== undefined) log.warn({ err: error }, 'database reconnect failed');
+      if (result === 'success' && worker?.app !== undefined) log.info({ backendPid: keeper.backendPid }, 'database reconnected');
+    },
+    validated: (result) => metrics.validations.inc({ result }),
+    lost: (error) => {
+      log.warn({ err: error }, 'database connection lost; reconnecting');
+      queue.connectionLost();
+    },
+  });
+  const queue = new StatementQueue(keeper, config, {
+    leaseWaited: (seconds) => metrics.leaseWait.observe(seconds),
+    rolledBack: (session, heldMs) => {
+      metrics.rollbacks.inc();
+      log.warn({ request: session.label, durationMs: Date.now() - session.startedAt, heldMs }, 'request finished inside a transaction; rolled back');
+    },
+    leaked: (session, heldMs) => log.warn({ request: session.label, heldMs }, 'request has held the connection in a transaction past --leak-threshold'),
+  });
+  return { config, log, metrics, keeper, queue, isDraining: false };
+}
+
+async function boot(config: WorkerConfig): Promise<void> {
+  process.title = `pcluster worker ${config.name}:${config.slot}`;
+  const w = (worker = createWorker(config));
+  try {
+    await w.keeper.open();
+  } catch (error) {
+    const summary = (error as { summary?: string }).summary ?? String(error);
+    return failBoot(WORKER_EXIT.databaseUnreachable, { code: 'PCLUSTER_DB_CONNECT', message: redactSecrets(summary) });
+  }
+  try {
+    w.app = await loadAppModule(config.appPath);
+  } catch (error) {
+    const code = (error as { code?: string }).code === 'PCLUSTER_BAD_MODULE' ? 'PCLUSTER_BAD_MODULE' : 'PCLUSTER_APP_LOAD';
+    const prefix = code === 'PCLUSTER_BAD_MODULE' ? '' : `${config.appPath} failed to load: `;
+    return failBoot(WORKER_EXIT.appBootFailed, appError(code, prefix, error));
+  }
+  try {
+    await runHook(w, 'setup', w.app.setup);
+  } catch (error) {
+    return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_APP_SETUP', `${config.appPath}: setup() failed: `, error));
+  }
+  w.http = new WorkerHttpServer({ app: w.app, queue: w.queue, metrics: w.metrics, log: w.log });
+  try {
+    await w.http.listen(config.port, config.host);
+  } catch (error) {
+    return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_LISTEN', `cannot listen on ${config.host}:${config.port}: `, error));
+  }
+  w.log.debug({ backendPid: w.keeper.backendPid, generation: config.generation }, 'worker ready');
+  await send({ type: 'pcluster:ready', status: status(w) });
+}
+
+/** Stops taking requests, lets in-flight ones finish, runs teardown, closes the connection, exits 0. */
+async function drain(w: Worker): Promise<void> {
+  if (w.isDraining) return;
+  w.isDraining = true;
+  const startedAt = Date.now();
+  await w.http?.drain(w.config.gracefulTimeoutMs);
+  try {
+    await runHook(w, 'teardown', w.app?.teardown);
+  } catch (error) {
+    w.log.error({ err: error }, 'teardown() failed');
+  }
+  await w.keeper.close();
+  w.log.debug({ drainMs: Date.now() - startedAt }, 'worker drained');
+  await send({ type: 'pcluster:retiring', metrics: await w.metrics.snapshot() });
+  process.exit(0);
+}
+
+async function onMessage(message: PrimaryMessage): Promise<void> {
+  switch (message.type) {
+    case 'pcluster:configure':
+      if (worker === undefined) await boot(message.config);
+      return;
+    case 'pcluster:drain':
+      if (worker !== undefined) await drain(worker);
+      else process.exit(0);
+      return;
+    case 'pcluster:collect':
+      if (worker === undefined) return;
+      await send({ type: 'pcluster:collected', requestId: message.requestId, metrics: await worker.metrics.snapshot(), status: status(worker) });
+      return;
+  }
+}
+
+process.on('message', (message: unknown) => {
+  if (isPrimaryMessage(message)) void onMessage(message);
+});
+// The terminal sends Ctrl-C to the whole process group; the primary decides how workers stop.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {
+  if (worker !== undefined) void drain(worker);
+  else process.exit(0);
+});
+// Losing the primary means nobody routes traffic here any more: drain and leave.
+process.on('disconnect', () => {
+  if (worker !== undefined) void drain(worker);
+  else process.exit(0);
+});
+void send({ type: 'pcluster:hello' });
