@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import os from 'node:os';
+import { existsSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { loadConfigFile, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
+import { runStart } from './run-start.js';
+
+const EXIT_USAGE = 2;
+
+function fail(error: unknown): never {
+  const isUsage = error instanceof UsageError;
+  process.stderr.write(`pcluster: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(isUsage ? EXIT_USAGE : 1);
+}
+
+const START_FLAGS = {
+  workers: { alias: 'w', type: 'string', describe: 'worker count, or "auto" (= available CPUs)' },
+  port: { alias: 'p', type: 'string', describe: 'HTTP port shared by all workers (env PORT; default 3000)' },
+  host: { type: 'string', describe: 'HTTP bind address (default 0.0.0.0)' },
+  'database-url': { type: 'string', describe: 'PostgreSQL connection string (env DATABASE_URL; default: libpq PG* env)' },
+  'embedded-postgres': { type: 'string', describe: 'start a local PostgreSQL owned by pcluster (optional data dir)' },
+  'metrics-port': { type: 'string', describe: 'Prometheus and health endpoints port (default 9091)' },
+  'metrics-host': { type: 'string', describe: 'metrics bind address (default 127.0.0.1)' },
+  'max-requests': { type: 'string', describe: 'recycle a worker after n requests (0 = off)' },
+  'max-requests-jitter': { type: 'string', describe: 'add random 0..n to each worker\'s max-requests' },
+  'max-memory': { type: 'string', describe: 'recycle a worker whose RSS exceeds this size (512MB)' },
+  'max-age': { type: 'string', describe: 'recycle a worker older than this (6h)' },
+  timeout: { type: 'string', describe: 'replace a worker whose event loop does not answer for this long (30s)' },
+  'graceful-timeout': { type: 'string', describe: 'drain time for in-flight requests before SIGKILL (30s)' },
+  'max-connections': { type: 'string', describe: 'hard cap on database connections (default workers + 1)' },
+  'lease-timeout': { type: 'string', describe: 'max wait for the worker\'s connection before 503 (5s)' },
+  'validate-after': { type: 'string', describe: 'ping a connection idle longer than this before use (1s)' },
+  'validation-timeout': { type: 'string', describe: 'ping deadline (2s)' },
+  'connection-max-age': { type: 'string', describe: 'replace a worker\'s connection after this age (30m)' },
+  'leak-threshold': { type: 'string', describe: 'warn when a request holds a transaction longer (10s)' },
+  session: { type: 'string', array: true, describe: 'session setting applied on every connect (key=value, repeatable)' },
+  prepare: { type: 'string', describe: 'off | auto: prepare repeated parameterised queries' },
+  'wait-for-db': { type: 'string', describe: 'keep retrying an unreachable database this long at start (0)' },
+  name: { type: 'string', describe: 'instance name (default: the app file\'s base name)' },
+  config: { type: 'string', describe: 'JSON, .js or .mjs file with the same keys as these flags' },
+  'app-name': { type: 'string', describe: 'PostgreSQL application_name prefix (default pcluster:<name>)' },
+  'log-format': { type: 'string', describe: 'pretty | json (default: pretty on a TTY)' },
+  'node-arg': { type: 'string', array: true, describe: 'argument for worker node processes (repeatable)' },
+  'control-socket': { type: 'string', describe: 'control socket path (default ./.pcluster/<name>.sock)' },
+} as const;
+
+async function start(argv: Record<string, unknown>): Promise<void> {
+  const cwd = process.cwd();
+  const { app, config, ...rest } = argv;
+  const flags: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined || key.includes('-') || key.length === 1 || key === '_' || key === '$0') continue;
+    flags[key] = key === 'embeddedPostgres' && value === '' ? true : value;
+  }
+  const fileConfig = typeof config === 'string' ? await loadConfigFile(config, cwd) : undefined;
+  const options = resolveStartOptions({
+    app: typeof app === 'string' ? app : undefined,
+    flags: flags as RawStartFlags,
+    env: process.env,
+    fileConfig,
+    ...(typeof config === 'string' ? { configPath: config } : {}),
+    cwd,
+    isTTY: process.stdout.isTTY === true,
+    availableParallelism: os.availableParallelism(),
+    fileExists: existsSync,
+  });
+  process.exitCode = await runStart(options);
+}
+
+function buildCli(args: string[]): Argv {
+  return yargs(args)
+    .scriptName('pcluster')
+    .usage('$0 <command> [options]')
+    .command('start <app>', 'run the cluster in the foreground', (y) => y.positional('app', { type: 'string', describe: 'handler module' }).options(START_FLAGS).strict(), (argv) =>
+      start(argv as Record<string, unknown>),
+    )
+    .demandCommand(1, 'name a command: pcluster start <app>')
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error !== undefined && error !== null) fail(error);
+      fail(new UsageError(`${message} (see pcluster --help)`));
+    });
+}
+
+buildCli(hideBin(process.argv))
+  .parseAsync()
+  .catch(fail);

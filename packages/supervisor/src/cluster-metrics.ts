@@ -1,0 +1,52 @@
+import { AggregatorRegistry, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { WorkerMetrics } from '@pcluster/worker-runtime/protocol';
+import { WORKER_STATES, type WorkerHandle } from './worker-handle.js';
+
+type MetricJson = MetricObjectWithValues<MetricValue<string>>;
+
+/** Counters and histograms only: a retired worker's gauges describe nothing that still exists. */
+function cumulative(metrics: WorkerMetrics): WorkerMetrics {
+  return metrics.filter((metric) => ['counter', 'histogram'].includes(String(metric.type)));
+}
+
+/**
+ * The primary's view of metrics: its own gauges, plus the workers' registries aggregated
+ * (prom-client's `aggregate`), plus the totals of workers that have exited, so cluster-wide
+ * counters stay monotonic when a worker is replaced.
+ */
+export class ClusterMetrics {
+  readonly registry = new Registry();
+  #retired: WorkerMetrics = [];
+  #retiring: Promise<void> = Promise.resolve();
+
+  constructor(handles: () => Iterable<WorkerHandle>, maxConnections: number) {
+    new Gauge({
+      name: 'pcluster_workers', help: 'Worker processes by state.', labelNames: ['state'] as const, registers: [this.registry],
+      collect() {
+        const counts = new Map<string, number>(WORKER_STATES.filter((s) => s !== 'exited').map((s) => [s, 0]));
+        for (const handle of handles()) if (counts.has(handle.state)) counts.set(handle.state, counts.get(handle.state)! + 1);
+        for (const [state, count] of counts) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'pcluster_db_connections_max', help: 'The connection budget (--max-connections).', registers: [this.registry],
+    }).set(maxConnections);
+  }
+
+  /** Folds an exited worker's last counters into the retired totals. */
+  retire(metrics: WorkerMetrics | undefined): void {
+    if (metrics === undefined) return;
+    this.#retiring = this.#retiring.then(async () => {
+      const merged = AggregatorRegistry.aggregate([this.#retired, cumulative(metrics)] as MetricJson[][]);
+      this.#retired = (await merged.getMetricsAsJSON()) as WorkerMetrics;
+    });
+  }
+
+  /** Prometheus text for the whole cluster, from the snapshots the workers answered with. */
+  async render(snapshots: readonly WorkerMetrics[]): Promise<string> {
+    await this.#retiring;
+    const workers = AggregatorRegistry.aggregate([...snapshots, this.#retired] as MetricJson[][]);
+    const merged = Registry.merge([this.registry, workers as Registry]);
+    return merged.metrics();
+  }
+}

@@ -1,0 +1,157 @@
+import path from 'node:path';
+import type { StartOptions } from '../start-options.js';
+import {
+  parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
+} from './parse-values.js';
+import { UsageError } from './usage-error.js';
+
+/** The flags of `pcluster start` as yargs delivers them (camelCase, strings; arrays for repeatables). */
+export interface RawStartFlags {
+  readonly workers?: string;
+  readonly port?: string;
+  readonly host?: string;
+  readonly databaseUrl?: string;
+  readonly embeddedPostgres?: string | boolean;
+  readonly metricsPort?: string;
+  readonly metricsHost?: string;
+  readonly maxRequests?: string;
+  readonly maxRequestsJitter?: string;
+  readonly maxMemory?: string;
+  readonly maxAge?: string;
+  readonly timeout?: string;
+  readonly gracefulTimeout?: string;
+  readonly maxConnections?: string;
+  readonly leaseTimeout?: string;
+  readonly validateAfter?: string;
+  readonly validationTimeout?: string;
+  readonly connectionMaxAge?: string;
+  readonly leakThreshold?: string;
+  readonly session?: readonly string[];
+  readonly prepare?: string;
+  readonly waitForDb?: string;
+  readonly name?: string;
+  readonly appName?: string;
+  readonly logFormat?: string;
+  readonly nodeArg?: readonly string[];
+  readonly controlSocket?: string;
+}
+type FlagKey = keyof RawStartFlags;
+
+/** Flags that may come from the environment (SPEC §1): only these two. */
+const ENV: Partial<Record<FlagKey, string>> = { port: 'PORT', databaseUrl: 'DATABASE_URL' };
+
+const FLAG_KEYS: readonly FlagKey[] = [
+  'workers', 'port', 'host', 'databaseUrl', 'embeddedPostgres', 'metricsPort', 'metricsHost', 'maxRequests', 'maxRequestsJitter',
+  'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
+  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
+];
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export interface ResolveInput {
+  readonly app: string | undefined;
+  readonly flags: RawStartFlags;
+  readonly env: NodeJS.ProcessEnv;
+  /** The parsed --config file and its path (for messages). */
+  readonly fileConfig: Readonly<Record<string, unknown>> | undefined;
+  readonly configPath?: string;
+  readonly cwd: string;
+  readonly isTTY: boolean;
+  readonly availableParallelism: number;
+  readonly fileExists: (path: string) => boolean;
+}
+
+/** The config file's keys in camelCase; an unknown key is a usage error naming it and the file. */
+function normaliseFileConfig(file: Readonly<Record<string, unknown>>, configPath: string): Map<FlagKey, unknown> {
+  const known = new Set<string>(FLAG_KEYS);
+  const config = new Map<FlagKey, unknown>();
+  for (const [key, value] of Object.entries(file)) {
+    const name = camel(key) === 'nodeArgs' ? 'nodeArg' : camel(key);
+    if (!known.has(name)) {
+      throw new UsageError(`${configPath}: unknown key "${key}"; use the names of the start flags (e.g. "workers", "max-requests")`);
+    }
+    config.set(name as FlagKey, value);
+  }
+  return config;
+}
+
+/**
+ * Resolves `pcluster start` options: flag > environment > config file > default, each value
+ * validated with a one-line UsageError naming where it came from and what is accepted.
+ */
+export function resolveStartOptions(input: ResolveInput): StartOptions {
+  const configPath = input.configPath ?? 'config file';
+  const file = input.fileConfig === undefined ? new Map<FlagKey, unknown>() : normaliseFileConfig(input.fileConfig, configPath);
+
+  /** The winning raw value of a flag and a name for it in messages. */
+  const pick = (key: FlagKey): [unknown, Source] | undefined => {
+    const flag = input.flags[key];
+    if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) return [flag, `--${kebab(key)}`];
+    const envName = ENV[key];
+    const envValue = envName === undefined ? undefined : input.env[envName];
+    if (envValue !== undefined && envValue !== '') return [envValue, `${envName} (environment)`];
+    if (file.has(key)) return [file.get(key), `"${key}" in ${configPath}`];
+    return undefined;
+  };
+  const get = <T>(key: FlagKey, parse: (value: unknown, source: Source) => T, fallback: T): T => {
+    const found = pick(key);
+    return found === undefined ? fallback : parse(found[0], found[1]);
+  };
+  const optional = <T>(key: FlagKey, parse: (value: unknown, source: Source) => T): T | undefined => {
+    const found = pick(key);
+    return found === undefined ? undefined : parse(found[0], found[1]);
+  };
+
+  if (input.app === undefined || input.app === '') throw new UsageError('missing the app: pcluster start <app.js> [options]');
+  const appPath = path.resolve(input.cwd, input.app);
+  if (!input.fileExists(appPath)) throw new UsageError(`app file not found: ${input.app} (resolved to ${appPath})`);
+
+  const workers = get('workers', (v, s) => parseWorkers(v, s, input.availableParallelism), Math.max(1, input.availableParallelism));
+  const name = get('name', parseString, path.basename(appPath).replace(/\.[^.]+$/, ''));
+  const maxConnections = get('maxConnections', (v, s) => parseInteger(v, s, 1), workers + 1);
+  if (maxConnections < workers) {
+    throw new UsageError(`--max-connections: ${maxConnections} is below --workers ${workers}; each worker needs one connection, so use at least ${workers}`);
+  }
+  const embedded = pick('embeddedPostgres');
+  const embeddedPostgres =
+    embedded === undefined || embedded[0] === false ? undefined
+    : embedded[0] === true || embedded[0] === '' ? null
+    : path.resolve(input.cwd, parseString(embedded[0], embedded[1]));
+  if (embeddedPostgres !== undefined && input.flags.databaseUrl !== undefined) {
+    throw new UsageError('--embedded-postgres and --database-url both name a database; give only one');
+  }
+  const port = (v: unknown, s: Source): number => parseInteger(v, s, 1, 65535);
+  const databaseUrl = embeddedPostgres === undefined ? optional('databaseUrl', parseString) : undefined;
+
+  return {
+    appPath,
+    name,
+    workers,
+    port: get('port', port, 3000),
+    host: get('host', parseString, '0.0.0.0'),
+    databaseUrl,
+    embeddedPostgres,
+    metricsPort: get('metricsPort', port, 9091),
+    metricsHost: get('metricsHost', parseString, '127.0.0.1'),
+    maxRequests: get('maxRequests', (v, s) => parseInteger(v, s, 0), 0),
+    maxRequestsJitter: get('maxRequestsJitter', (v, s) => parseInteger(v, s, 0), 0),
+    maxMemoryBytes: optional('maxMemory', parseSize),
+    maxAgeMs: optional('maxAge', parseDuration),
+    timeoutMs: get('timeout', parseDuration, 30_000),
+    gracefulTimeoutMs: get('gracefulTimeout', parseDuration, 30_000),
+    maxConnections,
+    leaseTimeoutMs: get('leaseTimeout', parseDuration, 5_000),
+    validateAfterMs: get('validateAfter', parseDuration, 1_000),
+    validationTimeoutMs: get('validationTimeout', parseDuration, 2_000),
+    connectionMaxAgeMs: get('connectionMaxAge', parseDuration, 30 * 60_000),
+    leakThresholdMs: get('leakThreshold', parseDuration, 10_000),
+    session: get('session', parseSession, {}),
+    prepare: get('prepare', (v, s) => parseChoice(v, s, ['off', 'auto'] as const), 'off'),
+    waitForDbMs: get('waitForDb', parseDuration, 0),
+    appName: get('appName', parseString, `pcluster:${name}`),
+    logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY ? 'pretty' : 'json'),
+    nodeArgs: get('nodeArg', parseStringList, []),
+    controlSocket: path.resolve(input.cwd, get('controlSocket', parseString, path.join('.pcluster', `${name}.sock`))),
+  };
+}

@@ -1,0 +1,26 @@
+import { Primary } from './primary.js';
+import { startPostgres, type PostgresServer } from './postgres/index.js';
+import type { StartOptions } from './start-options.js';
+
+/** Runs `pcluster start` with resolved options: the optional embedded PostgreSQL, then the primary. Resolves with the exit status. */
+export async function runStart(options: StartOptions): Promise<number> {
+  let embedded: PostgresServer | undefined;
+  let connectionString = options.databaseUrl;
+  if (options.embeddedPostgres !== undefined) {
+    embedded = await startPostgres(options.embeddedPostgres === null ? {} : { dataDir: options.embeddedPostgres });
+    connectionString = embedded.connectionString;
+  }
+  const primary = new Primary(options, { connectionString, applicationName: options.appName, session: options.session });
+  if (embedded !== undefined) {
+    const { host, port, database, user, dataDir, version } = embedded;
+    primary.log.info({ host, port, database, user, dataDir, version }, `embedded PostgreSQL ${version} on ${host}:${port}, database "${database}"`);
+  }
+  try {
+    return await primary.run();
+  } finally {
+    if (embedded !== undefined) {
+      if (options.embeddedPostgres === null) await embedded.destroy();
+      else await embedded.stop();
+    }
+  }
+}

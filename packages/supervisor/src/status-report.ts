@@ -1,0 +1,56 @@
+import type { ConnectionState } from '@pcluster/worker-runtime/protocol';
+import type { WorkerHandle, WorkerState } from './worker-handle.js';
+
+export type RestartReason = 'crash' | 'max_requests' | 'max_memory' | 'max_age' | 'timeout' | 'reload' | 'scale';
+
+export interface WorkerStatusReport {
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly state: WorkerState;
+  readonly generation: number;
+  readonly uptimeSeconds: number;
+  readonly requests: number;
+  readonly rssBytes: number;
+  readonly restarts: number;
+  readonly lastRestartReason: RestartReason | null;
+  readonly db: { readonly state: ConnectionState; readonly backendPid: number | null; readonly lastValidatedAt: string | null };
+}
+
+/** The JSON of `GET /status` and `pcluster status --json`. */
+export interface StatusReport {
+  readonly name: string;
+  readonly pid: number;
+  readonly budget: { readonly maxConnections: number; readonly held: number };
+  readonly workers: readonly WorkerStatusReport[];
+}
+
+export interface SlotHistory {
+  readonly restarts: number;
+  readonly lastRestartReason: RestartReason | undefined;
+}
+
+const HELD_STATES: ReadonlySet<ConnectionState> = new Set(['ready', 'busy', 'connecting']);
+
+/** Builds the status report from the live handles and each slot's restart history. */
+export function buildStatusReport(
+  cluster: { readonly name: string; readonly maxConnections: number },
+  workers: readonly { readonly handle: WorkerHandle; readonly history: SlotHistory }[],
+  now: number,
+): StatusReport {
+  const reports = workers
+    .map(({ handle, history }): WorkerStatusReport => ({
+      slot: handle.slot,
+      pid: handle.pid,
+      state: handle.state,
+      generation: handle.generation,
+      uptimeSeconds: Math.round((now - handle.startedAt) / 100) / 10,
+      requests: handle.requests,
+      rssBytes: handle.rssBytes,
+      restarts: history.restarts,
+      lastRestartReason: history.lastRestartReason ?? null,
+      db: { state: handle.dbState, backendPid: handle.backendPid, lastValidatedAt: handle.lastValidatedAt },
+    }))
+    .sort((a, b) => a.slot - b.slot || a.generation - b.generation);
+  const held = reports.filter((w) => w.state !== 'exited' && HELD_STATES.has(w.db.state)).length;
+  return { name: cluster.name, pid: process.pid, budget: { maxConnections: cluster.maxConnections, held }, workers: reports };
+}

@@ -1,0 +1,63 @@
+import type { WorkerMessage, WorkerMetrics } from '@pcluster/worker-runtime/protocol';
+import type { WorkerHandle } from './worker-handle.js';
+
+type Collected = Extract<WorkerMessage, { type: 'pcluster:collected' }>;
+
+/**
+ * Asks live workers for their metrics and status over IPC. A worker that does not answer
+ * within the timeout (booting, dying, blocked) is left out instead of failing the scrape,
+ * and concurrent scrapes share one round of questions.
+ */
+export class WorkerCollector {
+  readonly #timeoutMs: number;
+  readonly #waiting = new Map<number, (message: Collected) => void>();
+  #nextRequestId = 1;
+  #inFlight: Promise<WorkerMetrics[]> | undefined;
+  /** Workers that did not answer in time, since start. */
+  missedAnswers = 0;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Metrics of every worker that answered; each answering handle's status is updated on the way. */
+  collect(handles: readonly WorkerHandle[]): Promise<WorkerMetrics[]> {
+    this.#inFlight ??= this.#collectRound(handles).finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  /** Routes a worker's answer to the question it belongs to. */
+  answered(message: Collected): void {
+    this.#waiting.get(message.requestId)?.(message);
+  }
+
+  async #collectRound(handles: readonly WorkerHandle[]): Promise<WorkerMetrics[]> {
+    const answers = await Promise.all(handles.map((handle) => this.#ask(handle)));
+    return answers.filter((metrics): metrics is WorkerMetrics => metrics !== undefined);
+  }
+
+  #ask(handle: WorkerHandle): Promise<WorkerMetrics | undefined> {
+    const requestId = this.#nextRequestId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(requestId);
+        this.missedAnswers += 1;
+        resolve(undefined);
+      }, this.#timeoutMs);
+      this.#waiting.set(requestId, (message) => {
+        clearTimeout(timer);
+        this.#waiting.delete(requestId);
+        handle.update(message.status);
+        handle.lastMetrics = message.metrics;
+        resolve(message.metrics);
+      });
+      try {
+        handle.process.send({ type: 'pcluster:collect', requestId });
+      } catch {
+        // The channel closed under us: the worker is exiting, the timer settles this question.
+      }
+    });
+  }
+}

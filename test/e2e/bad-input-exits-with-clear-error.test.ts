@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { spawnCluster, fixture } from '../support/cluster-process.js';
+
+/** stderr lines that are not blank. */
+const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+
+describe('bad input exits with one clear line and the documented status', () => {
+  const usage: { args: string[]; mentions: RegExp; app?: string }[] = [
+    { args: ['--workers', '0'], mentions: /--workers.*"0"/ },
+    { args: ['--workers', '-3'], mentions: /--workers.*-3/ },
+    { args: ['--timeout', 'banana'], mentions: /--timeout.*banana/ },
+    { args: ['--wrokers', '2'], mentions: /wrokers/ },
+    { args: [], mentions: /not found.*missing-app\.js/, app: 'missing-app.js' },
+  ];
+  for (const { args, mentions, app } of usage) {
+    it(`exit 2: ${app ?? ''} ${args.join(' ')}`, async () => {
+      const cluster = await spawnCluster(app ?? fixture('routes.mjs'), { args });
+      const { code } = await cluster.exited;
+      expect(code).to.equal(2);
+      expect(lines(cluster.stderr), cluster.stderr).to.have.length(1);
+      expect(cluster.stderr).to.match(mentions);
+      expect(cluster.stdout, 'nothing was forked').not.to.match(/worker/);
+    });
+  }
+
+  it('exit 3: a module with no handler names the module and what it exports', async () => {
+    const cluster = await spawnCluster(fixture('no-handler.mjs'), { workers: 2 });
+    expect((await cluster.exited).code).to.equal(3);
+    expect(lines(cluster.stderr), cluster.stderr).to.have.length(1);
+    expect(cluster.stderr).to.include('no-handler.mjs').and.to.include('answer: number').and.to.include('config: object');
+  });
+
+  it('exit 3: a module that throws at load prints the app\'s error once, with no fork storm', async () => {
+    const cluster = await spawnCluster(fixture('throws-at-load.mjs'), { workers: 2 });
+    expect((await cluster.exited).code).to.equal(3);
+    const mentions = cluster.stderr.split('fixture failed at load: missing SETTING_X').length - 1;
+    expect(mentions, cluster.stderr).to.be.within(1, 2); // the one line, and the app's own stack below it
+    expect(lines(cluster.stderr)[0]).to.match(/^pcluster: .*throws-at-load\.mjs failed to load: fixture failed at load: missing SETTING_X$/);
+    expect(cluster.logs().filter((line) => line.msg === 'worker died; replacing it')).to.have.length(0);
+  });
+});

@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { startCluster, fixture } from '../support/cluster-process.js';
+import { getJson } from '../support/http.js';
+
+describe('a handler that throws or rejects', () => {
+  it('answers a bare 500 (no stack, no SQL) and the worker keeps serving', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const before = await getJson(`${cluster.url}/pid`);
+    for (const path of ['/throw', '/reject-sql']) {
+      const response = await fetch(`${cluster.url}${path}`);
+      const body = await response.text();
+      expect(response.status, path).to.equal(500);
+      expect(body, path).to.equal('Internal Server Error\n');
+    }
+    const after = await getJson(`${cluster.url}/pid`);
+    expect(after.status).to.equal(200);
+    expect(after.body['workerPid'], 'the same worker process still serves').to.equal(before.body['workerPid']);
+    expect(after.body['backendPid'], 'a SQL error does not cost the connection').to.equal(before.body['backendPid']);
+    const errors = cluster.logs().filter((line) => line.msg === 'handler failed; answered 500');
+    expect(errors.map((line) => line['path'])).to.deep.equal(['/throw', '/reject-sql']);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('in Express: the default error page shows no stack trace', async () => {
+    const cluster = await startCluster(fixture('express-app.mjs'), { workers: 1 });
+    const response = await fetch(`${cluster.url}/throw`);
+    const body = await response.text();
+    expect(response.status).to.equal(500);
+    expect(body).not.to.match(/boom|SELECT|at .*\.m?js/);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+});

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CLI = path.join(REPO_ROOT, 'packages/supervisor/dist/cli.js');
+export const fixture = (name: string): string => path.join(REPO_ROOT, 'test/fixtures', name);
+
+export interface ExitResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface LogLine {
+  readonly msg?: string;
+  readonly level?: number;
+  readonly [key: string]: unknown;
+}
+
+/** A `pcluster` process started by a test, with its output captured. */
+export class ClusterProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly name: string;
+  readonly exited: Promise<ExitResult>;
+  stdout = '';
+  stderr = '';
+
+  constructor(child: ChildProcess, port: number, metricsPort: number, name: string) {
+    this.child = child;
+    this.port = port;
+    this.metricsPort = metricsPort;
+    this.name = name;
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}`;
+  }
+
+  get isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The JSON log lines printed so far. */
+  logs(): LogLine[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LogLine];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  /** Resolves when a log line matching `predicate` appears; rejects if the process exits first or on timeout. */
+  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs().find(predicate);
+      if (found !== undefined) return found;
+      if (!this.isRunning) throw new Error(`pcluster exited before the expected log line.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for a log line.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Sends `signal` and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 60_000): Promise<ExitResult> {
+    if (this.isRunning) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+const running = new Set<ClusterProcess>();
+
+export interface SpawnOptions {
+  readonly workers?: number;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly name?: string;
+  readonly databaseUrl?: string | null;
+}
+
+let sequence = 0;
+
+/** Starts `pcluster start <app>` on free ports with JSON logs; does not wait for readiness. */
+export async function spawnCluster(app: string, options: SpawnOptions = {}): Promise<ClusterProcess> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const name = options.name ?? `t${process.pid}-${++sequence}`;
+  const databaseUrl = options.databaseUrl === undefined ? process.env['PCLUSTER_TEST_DATABASE_URL'] : options.databaseUrl;
+  const args = [
+    CLI, 'start', app,
+    '--workers', String(options.workers ?? 2),
+    '--port', String(port),
+    '--metrics-port', String(metricsPort),
+    '--name', name,
+    '--log-format', 'json',
+    '--graceful-timeout', '10s',
+    ...(databaseUrl === null || databaseUrl === undefined ? [] : ['--database-url', databaseUrl]),
+    ...(options.args ?? []),
+  ];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  delete env['DATABASE_URL'];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cluster = new ClusterProcess(child, port, metricsPort, name);
+  running.add(cluster);
+  void cluster.exited.then(() => running.delete(cluster));
+  return cluster;
+}
+
+/** Starts a cluster and waits until every worker is ready. */
+export async function startCluster(app: string, options: SpawnOptions = {}): Promise<ClusterProcess> {
+  const cluster = await spawnCluster(app, options);
+  await cluster.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('all ') && line.msg.includes('workers ready'));
+  return cluster;
+}
+
+/** Kills every cluster a test left running (root afterEach hook), so no test leaks processes. */
+export async function killAllClusters(): Promise<void> {
+  await Promise.all([...running].map((cluster) => cluster.stop('SIGKILL', 10_000)));
+}

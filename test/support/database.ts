@@ -1,0 +1,20 @@
+import pg from 'pg';
+
+/** A superuser connection to the test server, for assertions about what PostgreSQL sees. */
+export async function adminClient(): Promise<pg.Client> {
+  const connectionString = process.env['PCLUSTER_TEST_DATABASE_URL'];
+  if (connectionString === undefined) throw new Error('PCLUSTER_TEST_DATABASE_URL is not set: run the tests through npm test');
+  const client = new pg.Client({ connectionString, application_name: 'pcluster-test-admin' });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** Backends PostgreSQL reports for the cluster named `name` (application_name pcluster:<name>:<slot>). */
+export async function clusterBackends(admin: pg.Client, name: string): Promise<{ pid: number; application_name: string; state: string }[]> {
+  const { rows } = await admin.query(
+    "SELECT pid, application_name, state FROM pg_stat_activity WHERE application_name LIKE $1 ORDER BY application_name",
+    [`pcluster:${name}:%`],
+  );
+  return rows;
+}
