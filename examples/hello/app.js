@@ -6,11 +6,15 @@
 import { db } from '@pcluster/worker-runtime';
 
 export async function setup({ log, workerId }) {
-  await db.query(`CREATE TABLE IF NOT EXISTS guestbook (
-    id bigserial PRIMARY KEY,
-    name text NOT NULL,
-    signed_at timestamptz NOT NULL DEFAULT now()
-  )`);
+  // Every worker runs setup at the same time: an advisory lock keeps their DDL from racing.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['guestbook-setup']);
+    await tx.query(`CREATE TABLE IF NOT EXISTS guestbook (
+      id bigserial PRIMARY KEY,
+      name text NOT NULL,
+      signed_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  });
   log.info({ workerId }, 'guestbook table ready');
 }
 

