@@ -280,6 +280,7 @@ export class Primary {
       validationTimeoutMs: o.validationTimeoutMs,
       connectionMaxAgeMs: o.connectionMaxAgeMs,
       leakThresholdMs: o.leakThresholdMs,
+      waitForDbMs: o.waitForDbMs,
       prepare: o.prepare,
       logFormat: o.logFormat,
     };

@@ -77,17 +77,30 @@ export class ConnectionKeeper {
     return this.#lastValidatedAt;
   }
 
-  /** Opens the first connection; rejects with the driver's error (the caller decides whether that is fatal). */
-  async open(): Promise<void> {
-    const client = this.#createClient();
-    try {
-      await client.connect();
-    } catch (error) {
-      this.#events.connected?.('failure', error as Error);
-      this.#discard(client);
-      throw Object.assign(error as Error, { summary: describeConnectFailure(client, error as Error) });
+  /**
+   * Opens the first connection; rejects with the driver's error (the caller decides whether
+   * that is fatal). While the server is unreachable it retries, with backoff, until `waitMs` passes;
+   * a refused login or a missing database fails at once: waiting will not fix them.
+   */
+  async open(waitMs = 0, onRetry?: (error: Error, delayMs: number) => void): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const client = this.#createClient();
+      try {
+        await client.connect();
+        this.#adopt(client);
+        return;
+      } catch (error) {
+        this.#events.connected?.('failure', error as Error);
+        this.#discard(client);
+        const delayMs = backoffDelayMs(attempt, RECONNECT_BASE_MS, RECONNECT_CAP_MS);
+        if (!isUnreachable(error) || Date.now() + delayMs > deadline) {
+          throw Object.assign(error as Error, { summary: describeConnectFailure(client, error as Error) });
+        }
+        onRetry?.(error as Error, delayMs);
+        await sleep(delayMs);
+      }
     }
-    this.#adopt(client);
   }
 
   /**
@@ -282,6 +295,17 @@ export class ConnectionKeeper {
   #discard(client: pg.Client): void {
     void this.#end(client);
   }
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+/** SQLSTATEs of a server that is there but cannot take us yet: starting up, shutting down, full. */
+const NOT_YET_SQLSTATES = new Set(['57P03', '57P01', '53300']);
+
+/** True when the server could not be reached (or not yet); false for a refused login, a missing database, TLS refusal. */
+export function isUnreachable(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code !== undefined && (UNREACHABLE_CODES.has(code) || NOT_YET_SQLSTATES.has(code))) return true;
+  return typeof message === 'string' && /timeout expired|Connection terminated unexpectedly/.test(message);
 }
 
 /** Session settings as a startup-packet `options` string, so every (re)connect applies them without a round trip. */

@@ -1,5 +1,6 @@
 import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { PclusterError } from './errors.js';
+import type { QueryRunner } from './query-runner.js';
 import type { SessionLike, StatementQueue } from './statement-queue.js';
 
 export const ISOLATION_LEVELS = ['read uncommitted', 'read committed', 'repeatable read', 'serializable'] as const;
@@ -24,14 +25,16 @@ export class DbSession implements Db, SessionLike {
   isEnded = false;
   isTransactionLost = false;
   readonly #queue: StatementQueue;
+  readonly #runner: QueryRunner;
 
-  constructor(queue: StatementQueue, label: string) {
+  constructor(queue: StatementQueue, runner: QueryRunner, label: string) {
     this.#queue = queue;
+    this.#runner = runner;
     this.label = label;
   }
 
   query<R extends QueryResultRow = any>(textOrConfig: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
-    return this.#queue.submit(this, (client) => client.query<R>(textOrConfig as string, values));
+    return this.#queue.submit(this, (client) => this.#runner.run(client, textOrConfig, values) as Promise<QueryResult<R>>);
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

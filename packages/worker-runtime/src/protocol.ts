@@ -30,6 +30,8 @@ export interface WorkerConfig {
   readonly validationTimeoutMs: number;
   readonly connectionMaxAgeMs: number;
   readonly leakThresholdMs: number;
+  /** At start, keep retrying an unreachable database this long before giving up (exit 4). */
+  readonly waitForDbMs: number;
   readonly prepare: 'off' | 'auto';
   readonly logFormat: 'pretty' | 'json';
 }

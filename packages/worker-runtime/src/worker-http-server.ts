@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { AppModule } from './app-module.js';
-import { DbSession } from './db-session.js';
+import type { DbSession } from './db-session.js';
 import type { Logger } from './logger.js';
 import { runWithDb } from './request-context.js';
 import type { StatementQueue } from './statement-queue.js';
@@ -12,6 +12,7 @@ const IDLE_SOCKET_GRACE_MS = 250;
 export interface WorkerHttpServerDeps {
   readonly app: AppModule;
   readonly queue: StatementQueue;
+  readonly openSession: (label: string) => DbSession;
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
 }
@@ -69,7 +70,7 @@ export class WorkerHttpServer {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const { app, queue, metrics } = this.#deps;
     const startedAt = performance.now();
-    const session = new DbSession(queue, `${req.method} ${req.url}`);
+    const session = this.#deps.openSession(`${req.method} ${req.url}`);
     req.db = session;
     if (this.#isDraining) res.shouldKeepAlive = false;
     this.#inFlight.add(res);

@@ -17,6 +17,7 @@ import {
   type WorkerMessage,
   type WorkerStatus,
 } from './protocol.js';
+import { QueryRunner } from './query-runner.js';
 import { redactSecrets } from './redact.js';
 import { runWithDb } from './request-context.js';
 import { StatementQueue } from './statement-queue.js';
@@ -29,6 +30,7 @@ interface Worker {
   readonly metrics: WorkerMetrics;
   readonly keeper: ConnectionKeeper;
   readonly queue: StatementQueue;
+  readonly openSession: (label: string) => DbSession;
   app?: AppModule;
   http?: WorkerHttpServer;
   isDraining: boolean;
@@ -64,7 +66,7 @@ function appError(code: string, prefix: string, error: unknown): SerializedError
 
 async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHook | undefined): Promise<void> {
   if (hook === undefined) return;
-  const session = new DbSession(w.queue, name);
+  const session = w.openSession(name);
   try {
     await runWithDb(session, () => hook({ db: session, workerId: w.config.slot, log: w.log }));
   } finally {
@@ -99,14 +101,18 @@ function createWorker(config: WorkerConfig): Worker {
     },
     leaked: (session, heldMs) => log.warn({ request: session.label, heldMs }, 'request has held the connection in a transaction past --leak-threshold'),
   });
-  return { config, log, metrics, keeper, queue, isDraining: false };
+  const runner = new QueryRunner(config.prepare);
+  const openSession = (label: string): DbSession => new DbSession(queue, runner, label);
+  return { config, log, metrics, keeper, queue, openSession, isDraining: false };
 }
 
 async function boot(config: WorkerConfig): Promise<void> {
   process.title = `pcluster worker ${config.name}:${config.slot}`;
   const w = (worker = createWorker(config));
   try {
-    await w.keeper.open();
+    await w.keeper.open(config.waitForDbMs, (error, delayMs) =>
+      w.log.warn({ err: error, retryInMs: delayMs }, 'database unreachable; waiting for it (--wait-for-db)'),
+    );
   } catch (error) {
     const summary = (error as { summary?: string }).summary ?? String(error);
     return failBoot(WORKER_EXIT.databaseUnreachable, { code: 'PCLUSTER_DB_CONNECT', message: redactSecrets(summary) });
@@ -123,7 +129,7 @@ async function boot(config: WorkerConfig): Promise<void> {
   } catch (error) {
     return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_APP_SETUP', `${config.appPath}: setup() failed: `, error));
   }
-  w.http = new WorkerHttpServer({ app: w.app, queue: w.queue, metrics: w.metrics, log: w.log });
+  w.http = new WorkerHttpServer({ app: w.app, queue: w.queue, openSession: w.openSession, metrics: w.metrics, log: w.log });
   try {
     await w.http.listen(config.port, config.host);
   } catch (error) {

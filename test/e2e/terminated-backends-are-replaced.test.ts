@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import type pg from 'pg';
+import { startCluster, fixture } from '../support/cluster-process.js';
+import { adminClient, clusterBackends } from '../support/database.js';
+import { getJson } from '../support/http.js';
+
+describe('pg_terminate_backend on every worker\'s connection', () => {
+  let admin: pg.Client;
+  before(async () => {
+    admin = await adminClient();
+  });
+  after(async () => {
+    await admin.end();
+  });
+
+  it('costs no later request: the next 20 requests succeed on new connections, workers unchanged', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
+    const before = await clusterBackends(admin, cluster.name);
+    const workerPids = new Set<number>();
+    for (let i = 0; i < 4; i++) workerPids.add((await getJson(`${cluster.url}/pid`)).body['workerPid']);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`pcluster:${cluster.name}:%`]);
+
+    const responses = [];
+    for (let i = 0; i < 20; i++) responses.push(await getJson(`${cluster.url}/pid`));
+    expect(responses.map((r) => r.status)).to.deep.equal(Array(20).fill(200));
+    const oldPids = new Set(before.map((b) => b.pid));
+    expect(responses.filter((r) => oldPids.has(r.body['backendPid']))).to.have.length(0);
+    for (const r of responses) expect(workerPids).to.include(r.body['workerPid']);
+
+    const after = await clusterBackends(admin, cluster.name);
+    expect(after).to.have.length(2);
+    const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
+    expect(metrics).to.match(/pcluster_db_connects_total\{result="success"\} 4\b/);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+});
