@@ -123,7 +123,7 @@ export class ConnectionKeeper {
           await this.#replace();
           continue;
         }
-        if (!this.#isSuspect && now - this.#lastUsedAt <= this.#settings.validateAfterMs) {
+        if (!this.#isSuspect && now - this.#lastUsedAt < this.#settings.validateAfterMs) {
           this.#events.validated?.('skipped');
           return this.#lend(client);
         }
