@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { adminClient, clusterBackends } from '../support/database.js';
 import { getJson } from '../support/http.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('pg_terminate_backend on every worker\'s connection', () => {
   let admin: pg.Client;
@@ -31,6 +32,25 @@ describe('pg_terminate_backend on every worker\'s connection', () => {
     expect(after).to.have.length(2);
     const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
     expect(metrics).to.match(/pcluster_db_connects_total\{result="success"\} 4\b/);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('a connection killed mid-query fails that query only (never retried) and is replaced for the next', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const { body } = await getJson(`${cluster.url}/pid`);
+    const slow = fetch(`${cluster.url}/pg-sleep?ms=5000`);
+    await waitFor(async () => {
+      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [body['backendPid']]);
+      return rows[0].n === 1;
+    }, 10_000, 'the slow statement to be running');
+    await admin.query('SELECT pg_terminate_backend($1)', [body['backendPid']]);
+    const failed = await slow;
+    expect(failed.status).to.equal(500);
+    expect(await failed.text()).to.equal('Internal Server Error\n');
+    const next = await getJson(`${cluster.url}/pid`);
+    expect(next.status).to.equal(200);
+    expect(next.body['backendPid']).not.to.equal(body['backendPid']);
+    expect(next.body['workerPid']).to.equal(body['workerPid']);
     expect((await cluster.stop()).code).to.equal(0);
   });
 });
