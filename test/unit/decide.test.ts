@@ -1,60 +1,121 @@
 import { expect } from 'chai';
-import { decide, respawnDelayMs, type ClusterIntent, type SlotView } from 'pcluster';
+import { decide, KILL_MARGIN_MS, respawnDelayMs, type ClusterIntent, type ClusterView, type SlotView, type WorkerView } from 'pcluster';
 
-const intent = (overrides: Partial<ClusterIntent> = {}): ClusterIntent => ({ workers: 2, isStopping: false, gracefulTimeoutMs: 30_000, ...overrides });
-const ready = { state: 'ready', drainStartedAt: undefined } as const;
+const intent = (overrides: Partial<ClusterIntent> = {}): ClusterIntent => ({
+  workers: 2, isStopping: false, phase: 1, gracefulTimeoutMs: 30_000, timeoutMs: 30_000,
+  maxMemoryBytes: undefined, maxAgeMs: undefined, maxConnections: 3, ...overrides,
+});
+let nextId = 1;
+const worker = (overrides: Partial<WorkerView> = {}): WorkerView => ({
+  id: nextId++, state: 'ready', phase: 1, startedAt: 0, drainStartedAt: undefined, lastCheckInAt: 0,
+  requests: 0, maxRequests: 0, rssBytes: 50e6, ...overrides,
+});
+const slot = (n: number, current: WorkerView | undefined, more: Partial<SlotView> = {}): SlotView => ({ slot: n, current, successor: undefined, respawnAt: 0, ...more });
+const view = (slots: SlotView[], more: Partial<ClusterView> = {}): ClusterView => ({
+  slots, draining: [], connectionsGranted: slots.filter((s) => s.current !== undefined).length, ...more,
+});
 
 describe('decide(): the primary\'s policy', () => {
   it('spawns every slot at start', () => {
-    expect(decide(intent({ workers: 3 }), [], 0).actions).to.deep.equal([
-      { type: 'spawn', slot: 1 },
-      { type: 'spawn', slot: 2 },
-      { type: 'spawn', slot: 3 },
-    ]);
+    expect(decide(intent({ workers: 3 }), view([]), 0).actions).to.deep.equal([1, 2, 3].map((n) => ({ type: 'spawn', slot: n })));
   });
 
-  it('does nothing while every wanted slot has a live worker', () => {
-    const slots: SlotView[] = [
-      { slot: 1, worker: ready, respawnAt: 0 },
-      { slot: 2, worker: { state: 'starting', drainStartedAt: undefined }, respawnAt: 0 },
-    ];
-    expect(decide(intent(), slots, 1000)).to.deep.equal({ actions: [], wakeAt: undefined });
+  it('does nothing while every slot is served, and wakes for the next heartbeat deadline', () => {
+    const decision = decide(intent({ timeoutMs: 5_000 }), view([slot(1, worker({ lastCheckInAt: 1_000 })), slot(2, worker({ lastCheckInAt: 2_000 }))]), 3_000);
+    expect(decision).to.deep.equal({ actions: [], wakeAt: 6_000 });
   });
 
-  it('respawns an empty slot once its backoff has passed, and wakes up for it before', () => {
-    const slots: SlotView[] = [{ slot: 1, worker: ready, respawnAt: 0 }, { slot: 2, worker: undefined, respawnAt: 5_000 }];
-    expect(decide(intent(), slots, 1_000)).to.deep.equal({ actions: [], wakeAt: 5_000 });
-    expect(decide(intent(), slots, 5_000).actions).to.deep.equal([{ type: 'spawn', slot: 2 }]);
+  describe('crashes', () => {
+    it('respawns an empty slot once its backoff has passed, and wakes up for it before', () => {
+      const slots = [slot(1, worker()), slot(2, undefined, { respawnAt: 5_000 })];
+      expect(decide(intent(), view(slots), 1_000).actions).to.deep.equal([]);
+      expect(decide(intent(), view(slots), 1_000).wakeAt).to.equal(5_000);
+      expect(decide(intent(), view(slots), 5_000).actions).to.deep.equal([{ type: 'spawn', slot: 2 }]);
+    });
+
+    it('backs off: at once the first time, then doubling to a cap', () => {
+      expect([1, 2, 3, 4, 5, 6].map(respawnDelayMs)).to.deep.equal([0, 1_000, 2_000, 4_000, 8_000, 16_000]);
+      expect(respawnDelayMs(50)).to.equal(30_000);
+    });
   });
 
-  it('drains every live worker when stopping, and spawns nothing', () => {
-    const slots: SlotView[] = [{ slot: 1, worker: ready, respawnAt: 0 }, { slot: 2, worker: undefined, respawnAt: 0 }];
-    expect(decide(intent({ isStopping: true }), slots, 0).actions).to.deep.equal([{ type: 'drain', slot: 1 }]);
+  describe('hung workers (--timeout)', () => {
+    it('kills a ready worker that has not checked in within the timeout', () => {
+      const hung = worker({ lastCheckInAt: 0 });
+      const decision = decide(intent({ timeoutMs: 2_000 }), view([slot(1, hung), slot(2, worker({ lastCheckInAt: 1_900 }))]), 2_000);
+      expect(decision.actions).to.deep.equal([{ type: 'kill', id: hung.id, reason: 'timeout' }]);
+    });
+
+    it('does not apply the heartbeat timeout to a worker still booting', () => {
+      const booting = worker({ state: 'starting', lastCheckInAt: 0 });
+      expect(decide(intent({ timeoutMs: 1_000 }), view([slot(1, booting), slot(2, worker({ lastCheckInAt: 9_000 }))]), 9_500).actions).to.deep.equal([]);
+    });
   });
 
-  it('drains workers in slots above the wanted count (scale down)', () => {
-    const slots: SlotView[] = [1, 2, 3].map((slot) => ({ slot, worker: ready, respawnAt: 0 }));
-    expect(decide(intent({ workers: 1 }), slots, 0).actions).to.deep.equal([
-      { type: 'drain', slot: 2 },
-      { type: 'drain', slot: 3 },
-    ]);
+  describe('recycling', () => {
+    it('replaces a worker past --max-requests make-before-break when the budget has a spare connection', () => {
+      const tired = worker({ requests: 100, maxRequests: 100 });
+      const decision = decide(intent(), view([slot(1, tired), slot(2, worker())]), 0);
+      expect(decision.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_requests' }]);
+    });
+
+    it('drains first (break-before-make) when the budget has no spare connection', () => {
+      const tired = worker({ requests: 100, maxRequests: 100 });
+      const decision = decide(intent({ maxConnections: 2 }), view([slot(1, tired), slot(2, worker())]), 0);
+      expect(decision.actions).to.deep.equal([{ type: 'drain', id: tired.id, reason: 'max_requests' }]);
+    });
+
+    it('recycles on RSS above --max-memory and on age above --max-age, waking up when the age is due', () => {
+      const big = worker({ rssBytes: 600e6 });
+      expect(decide(intent({ maxMemoryBytes: 512e6 }), view([slot(1, big), slot(2, worker())]), 0).actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_memory' }]);
+      const young = view([slot(1, worker({ startedAt: 0 })), slot(2, worker({ startedAt: 500 }))]);
+      expect(decide(intent({ maxAgeMs: 10_000 }), young, 5_000)).to.deep.equal({ actions: [], wakeAt: 10_000 });
+      expect(decide(intent({ maxAgeMs: 10_000 }), young, 10_000).actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_age' }]);
+    });
+
+    it('recycles one worker at a time: nothing while a successor boots or a slot is not ready', () => {
+      const tired = () => worker({ requests: 5, maxRequests: 5 });
+      const booting = view([slot(1, worker(), { successor: worker({ state: 'starting' }) }), slot(2, tired())]);
+      expect(decide(intent({ maxConnections: 4 }), booting, 0).actions).to.deep.equal([]);
+      const notReady = view([slot(1, worker({ state: 'starting' })), slot(2, tired())]);
+      expect(decide(intent({ maxConnections: 4 }), notReady, 0).actions).to.deep.equal([]);
+      const both = decide(intent({ maxConnections: 4 }), view([slot(1, tired()), slot(2, tired())]), 0);
+      expect(both.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_requests' }]);
+    });
   });
 
-  it('kills a draining worker after the graceful timeout plus a margin, and wakes up for it', () => {
-    const slots: SlotView[] = [{ slot: 1, worker: { state: 'draining', drainStartedAt: 1_000 }, respawnAt: 0 }];
-    const stopping = intent({ isStopping: true, gracefulTimeoutMs: 10_000 });
-    const early = decide(stopping, slots, 2_000);
-    expect(early.actions).to.deep.equal([]);
-    expect(early.wakeAt).to.be.greaterThan(11_000);
-    expect(decide(stopping, slots, early.wakeAt!).actions).to.deep.equal([{ type: 'kill', slot: 1 }]);
+  describe('rolling reload', () => {
+    it('replaces workers of an older phase, one at a time', () => {
+      const decision = decide(intent({ phase: 2 }), view([slot(1, worker({ phase: 1 })), slot(2, worker({ phase: 1 }))]), 0);
+      expect(decision.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'reload' }]);
+      const halfway = decide(intent({ phase: 2 }), view([slot(1, worker({ phase: 2 })), slot(2, worker({ phase: 1 }))]), 0);
+      expect(halfway.actions).to.deep.equal([{ type: 'replace', slot: 2, reason: 'reload' }]);
+    });
   });
-});
 
-describe('respawnDelayMs(): crash backoff', () => {
-  it('replaces at once the first time, then doubles up to a cap', () => {
-    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 20].map(respawnDelayMs);
-    expect(delays.slice(0, 6)).to.deep.equal([0, 1_000, 2_000, 4_000, 8_000, 16_000]);
-    expect(delays.at(-1)).to.equal(30_000);
-    for (let i = 1; i < delays.length; i++) expect(delays[i]).to.be.at.least(delays[i - 1]!);
+  describe('scaling', () => {
+    it('spawns new slots when scaled up and drains the highest slots when scaled down', () => {
+      expect(decide(intent({ workers: 3, maxConnections: 4 }), view([slot(1, worker()), slot(2, worker())]), 0).actions).to.deep.equal([{ type: 'spawn', slot: 3 }]);
+      const w3 = worker();
+      expect(decide(intent({ workers: 2 }), view([slot(1, worker()), slot(2, worker()), slot(3, w3)]), 0).actions).to.deep.equal([{ type: 'drain', id: w3.id, reason: 'scale' }]);
+    });
+  });
+
+  describe('stopping', () => {
+    it('drains every serving worker and spawns nothing', () => {
+      const [a, b] = [worker(), worker({ state: 'starting' })];
+      expect(decide(intent({ isStopping: true }), view([slot(1, a), slot(2, undefined, { successor: b })]), 0).actions).to.deep.equal([
+        { type: 'drain', id: a.id, reason: 'stop' },
+        { type: 'drain', id: b.id, reason: 'stop' },
+      ]);
+    });
+
+    it('kills a draining worker after the graceful timeout plus a margin', () => {
+      const draining = worker({ state: 'draining', drainStartedAt: 1_000 });
+      const stopping = intent({ isStopping: true, gracefulTimeoutMs: 10_000 });
+      const early = decide(stopping, view([], { draining: [draining] }), 2_000);
+      expect(early).to.deep.equal({ actions: [], wakeAt: 11_000 + KILL_MARGIN_MS });
+      expect(decide(stopping, view([], { draining: [draining] }), early.wakeAt!).actions).to.deep.equal([{ type: 'kill', id: draining.id, reason: 'graceful_timeout' }]);
+    });
   });
 });

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfigFile, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
+import { runControlCommand } from './control-commands.js';
 import { runStart } from './run-start.js';
 
 const EXIT_USAGE = 2;
@@ -68,6 +69,18 @@ async function start(argv: Record<string, unknown>): Promise<void> {
   process.exitCode = await runStart(options);
 }
 
+const CONTROL_FLAGS = {
+  name: { type: 'string', describe: 'the cluster\'s name (default: the only one running from this directory)' },
+  'control-socket': { type: 'string', describe: 'control socket path (default ./.pcluster/<name>.sock)' },
+} as const;
+
+function controlTarget(argv: Record<string, unknown>): { name?: string; controlSocket?: string } {
+  return {
+    ...(typeof argv['name'] === 'string' ? { name: argv['name'] } : {}),
+    ...(typeof argv['controlSocket'] === 'string' ? { controlSocket: argv['controlSocket'] } : {}),
+  };
+}
+
 function buildCli(args: string[]): Argv {
   return yargs(args)
     .scriptName('pcluster')
@@ -75,7 +88,21 @@ function buildCli(args: string[]): Argv {
     .command('start <app>', 'run the cluster in the foreground', (y) => y.positional('app', { type: 'string', describe: 'handler module' }).options(START_FLAGS).strict(), (argv) =>
       start(argv as Record<string, unknown>),
     )
-    .demandCommand(1, 'name a command: pcluster start <app>')
+    .command('status', 'table of workers (from the control socket)', (y) => y.options({ ...CONTROL_FLAGS, json: { type: 'boolean', describe: 'print JSON' } }).strict(), async (argv) => {
+      process.exitCode = await runControlCommand({ command: 'status' }, controlTarget(argv), argv.json === true);
+    })
+    .command('reload', 'zero-downtime rolling restart of every worker', (y) => y.options(CONTROL_FLAGS).strict(), async (argv) => {
+      process.exitCode = await runControlCommand({ command: 'reload' }, controlTarget(argv), false);
+    })
+    .command('scale <n>', 'change the number of workers at run time', (y) => y.positional('n', { type: 'string', describe: 'worker count' }).options(CONTROL_FLAGS).strict(), async (argv) => {
+      const workers = /^\d+$/.test(String(argv.n)) ? Number(argv.n) : NaN;
+      if (!(workers >= 1)) throw new UsageError(`scale: "${String(argv.n)}" is not valid; expected a whole number >= 1`);
+      process.exitCode = await runControlCommand({ command: 'scale', workers }, controlTarget(argv), false);
+    })
+    .command('stop', 'graceful stop', (y) => y.options(CONTROL_FLAGS).strict(), async (argv) => {
+      process.exitCode = await runControlCommand({ command: 'stop' }, controlTarget(argv), false);
+    })
+    .demandCommand(1, 'name a command: start, status, reload, scale or stop')
     .strict()
     .help()
     .version(false)

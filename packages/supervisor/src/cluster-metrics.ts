@@ -1,5 +1,6 @@
-import { AggregatorRegistry, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { WorkerMetrics } from '@pcluster/worker-runtime/protocol';
+import { RESTART_REASONS, type RestartReason } from './status-report.js';
 import { WORKER_STATES, type WorkerHandle } from './worker-handle.js';
 
 type MetricJson = MetricObjectWithValues<MetricValue<string>>;
@@ -19,7 +20,14 @@ export class ClusterMetrics {
   #retired: WorkerMetrics = [];
   #retiring: Promise<void> = Promise.resolve();
 
+  readonly #restarts = new Counter({
+    name: 'pcluster_worker_restarts_total', help: 'Workers replaced or removed, by reason.', labelNames: ['reason'] as const, registers: [this.registry],
+  });
+  readonly #budget = new Gauge({ name: 'pcluster_db_connections_max', help: 'The connection budget (--max-connections).', registers: [this.registry] });
+
   constructor(handles: () => Iterable<WorkerHandle>, maxConnections: number) {
+    for (const reason of RESTART_REASONS) this.#restarts.inc({ reason }, 0);
+    this.#budget.set(maxConnections);
     new Gauge({
       name: 'pcluster_workers', help: 'Worker processes by state.', labelNames: ['state'] as const, registers: [this.registry],
       collect() {
@@ -28,9 +36,14 @@ export class ClusterMetrics {
         for (const [state, count] of counts) this.set({ state }, count);
       },
     });
-    new Gauge({
-      name: 'pcluster_db_connections_max', help: 'The connection budget (--max-connections).', registers: [this.registry],
-    }).set(maxConnections);
+  }
+
+  countRestart(reason: RestartReason): void {
+    this.#restarts.inc({ reason });
+  }
+
+  setBudget(maxConnections: number): void {
+    this.#budget.set(maxConnections);
   }
 
   /** Folds an exited worker's last counters into the retired totals. */

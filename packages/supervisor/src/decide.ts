@@ -1,24 +1,54 @@
+import type { RestartReason } from './status-report.js';
 import type { WorkerState } from './worker-handle.js';
 
-/** What the primary wants: how many workers, or none because it is stopping. */
+/** What the primary wants, and the limits it enforces. */
 export interface ClusterIntent {
   readonly workers: number;
   readonly isStopping: boolean;
+  /** The current phase: a worker forked in an older phase is replaced (rolling reload). */
+  readonly phase: number;
   readonly gracefulTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly maxMemoryBytes: number | undefined;
+  readonly maxAgeMs: number | undefined;
+  readonly maxConnections: number;
 }
 
-/** One slot as the decision needs to see it. */
+/** A worker as the decision sees it. */
+export interface WorkerView {
+  readonly id: number;
+  readonly state: WorkerState;
+  readonly phase: number;
+  readonly startedAt: number;
+  readonly drainStartedAt: number | undefined;
+  readonly lastCheckInAt: number;
+  readonly requests: number;
+  /** This worker's --max-requests, jitter included; 0 = off. */
+  readonly maxRequests: number;
+  readonly rssBytes: number;
+}
+
+/** One slot: the worker serving it, a successor booting to replace it, and its crash backoff. */
 export interface SlotView {
   readonly slot: number;
-  readonly worker: { readonly state: WorkerState; readonly drainStartedAt: number | undefined } | undefined;
-  /** Earliest time a replacement may be forked into this slot (crash backoff). */
+  readonly current: WorkerView | undefined;
+  readonly successor: WorkerView | undefined;
   readonly respawnAt: number;
+}
+
+export interface ClusterView {
+  readonly slots: readonly SlotView[];
+  readonly draining: readonly WorkerView[];
+  /** Connections granted to live processes (the budget in use). */
+  readonly connectionsGranted: number;
 }
 
 export type Action =
   | { readonly type: 'spawn'; readonly slot: number }
-  | { readonly type: 'drain'; readonly slot: number }
-  | { readonly type: 'kill'; readonly slot: number };
+  /** Make-before-break: boot a successor; the current worker drains once it is ready. */
+  | { readonly type: 'replace'; readonly slot: number; readonly reason: RestartReason }
+  | { readonly type: 'drain'; readonly id: number; readonly reason: RestartReason | 'stop' }
+  | { readonly type: 'kill'; readonly id: number; readonly reason: 'timeout' | 'graceful_timeout' };
 
 export interface Decision {
   readonly actions: readonly Action[];
@@ -39,36 +69,81 @@ export function respawnDelayMs(consecutiveFailures: number): number {
   return Math.min(RESPAWN_CAP_MS, RESPAWN_BASE_MS * 2 ** (consecutiveFailures - 2));
 }
 
+/** Why `worker` should be recycled now, if it should; and when it will be due otherwise. */
+export function recycleReason(intent: ClusterIntent, worker: WorkerView, now: number): { reason?: RestartReason; dueAt?: number } {
+  if (worker.phase < intent.phase) return { reason: 'reload' };
+  if (worker.maxRequests > 0 && worker.requests >= worker.maxRequests) return { reason: 'max_requests' };
+  if (intent.maxMemoryBytes !== undefined && worker.rssBytes > intent.maxMemoryBytes) return { reason: 'max_memory' };
+  if (intent.maxAgeMs !== undefined) {
+    const dueAt = worker.startedAt + intent.maxAgeMs;
+    return now >= dueAt ? { reason: 'max_age' } : { dueAt };
+  }
+  return {};
+}
+
 /**
- * The primary's whole policy as a pure function: given what is wanted, the slots and the
- * time, which workers to fork, drain or kill, and when to look again.
+ * The primary's whole policy as a pure function: given what is wanted, the workers and the
+ * time, which workers to fork, replace, drain or kill, and when to look again.
  */
-export function decide(intent: ClusterIntent, slots: readonly SlotView[], now: number): Decision {
+export function decide(intent: ClusterIntent, view: ClusterView, now: number): Decision {
   const actions: Action[] = [];
   let wakeAt: number | undefined;
   const wakeNoLaterThan = (at: number): void => {
     wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
   };
 
-  for (const { slot, worker, respawnAt } of slots) {
-    const isWanted = !intent.isStopping && slot <= intent.workers;
-    if (worker === undefined || worker.state === 'exited') {
-      if (!isWanted) continue;
+  for (const worker of view.draining) {
+    const killAt = (worker.drainStartedAt ?? now) + intent.gracefulTimeoutMs + KILL_MARGIN_MS;
+    if (now >= killAt) actions.push({ type: 'kill', id: worker.id, reason: 'graceful_timeout' });
+    else wakeNoLaterThan(killAt);
+  }
+
+  const serving = view.slots.flatMap((s) => [s.current, s.successor]).filter((w): w is WorkerView => w !== undefined);
+  if (intent.isStopping) {
+    for (const worker of serving) actions.push({ type: 'drain', id: worker.id, reason: 'stop' });
+    return { actions, wakeAt };
+  }
+
+  // Hung workers: a ready worker whose event loop has not answered a heartbeat within --timeout.
+  const hung = new Set<number>();
+  for (const worker of serving) {
+    if (worker.state !== 'ready') continue;
+    const deadline = worker.lastCheckInAt + intent.timeoutMs;
+    if (now >= deadline) {
+      actions.push({ type: 'kill', id: worker.id, reason: 'timeout' });
+      hung.add(worker.id);
+    } else wakeNoLaterThan(deadline);
+  }
+
+  const known = new Set(view.slots.map((s) => s.slot));
+  for (const { slot, current, successor, respawnAt } of view.slots) {
+    if (slot > intent.workers) {
+      for (const worker of [current, successor]) if (worker !== undefined) actions.push({ type: 'drain', id: worker.id, reason: 'scale' });
+      continue;
+    }
+    if (current === undefined && successor === undefined) {
       if (now >= respawnAt) actions.push({ type: 'spawn', slot });
       else wakeNoLaterThan(respawnAt);
-      continue;
     }
-    if (worker.state === 'draining') {
-      const killAt = (worker.drainStartedAt ?? now) + intent.gracefulTimeoutMs + KILL_MARGIN_MS;
-      if (now >= killAt) actions.push({ type: 'kill', slot });
-      else wakeNoLaterThan(killAt);
-      continue;
-    }
-    if (!isWanted) actions.push({ type: 'drain', slot });
   }
-  if (!intent.isStopping) {
-    const known = new Set(slots.map((s) => s.slot));
-    for (let slot = 1; slot <= intent.workers; slot++) if (!known.has(slot)) actions.push({ type: 'spawn', slot });
+  for (let slot = 1; slot <= intent.workers; slot++) if (!known.has(slot)) actions.push({ type: 'spawn', slot });
+
+  // Recycling, Puma-style: one worker at a time, and only while every other wanted slot is served by a ready worker.
+  const wanted = view.slots.filter((s) => s.slot <= intent.workers);
+  const isSettled =
+    wanted.length === intent.workers &&
+    wanted.every((s) => s.successor === undefined && s.current?.state === 'ready') &&
+    actions.length === 0;
+  if (!isSettled) return { actions, wakeAt };
+  for (const { slot, current } of wanted) {
+    if (current === undefined || hung.has(current.id)) continue;
+    const { reason, dueAt } = recycleReason(intent, current, now);
+    if (dueAt !== undefined) wakeNoLaterThan(dueAt);
+    if (reason === undefined) continue;
+    // Make-before-break needs one spare connection in the budget; without one, drain first.
+    if (view.connectionsGranted + 1 <= intent.maxConnections) actions.push({ type: 'replace', slot, reason });
+    else actions.push({ type: 'drain', id: current.id, reason });
+    break;
   }
   return { actions, wakeAt };
 }

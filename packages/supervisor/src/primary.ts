@@ -1,10 +1,14 @@
 import cluster from 'node:cluster';
 import { createRequire } from 'node:module';
 import type http from 'node:http';
+import type net from 'node:net';
 import { createLogger, type Logger } from '@pcluster/worker-runtime/logger';
 import { isWorkerMessage, WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerConfig, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
 import { ClusterMetrics } from './cluster-metrics.js';
-import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, type Action, type SlotView } from './decide.js';
+import { ConnectionBudget } from './connection-budget.js';
+import type { ControlRequest, ControlResponse } from './control-protocol.js';
+import { listenControlSocket } from './control-server.js';
+import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, type Action, type ClusterIntent } from './decide.js';
 import { createMetricsServer, listenOn } from './metrics-server.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type RestartReason, type StatusReport } from './status-report.js';
@@ -18,12 +22,15 @@ type PrimaryEvent =
   | { readonly type: 'signal'; readonly signal: NodeJS.Signals }
   | { readonly type: 'message'; readonly handle: WorkerHandle; readonly message: WorkerMessage }
   | { readonly type: 'exit'; readonly handle: WorkerHandle; readonly code: number | null; readonly signal: string | null }
+  | { readonly type: 'command'; readonly request: Exclude<ControlRequest, { command: 'status' }>; readonly reply: (response: ControlResponse) => void }
   | { readonly type: 'tick' };
 
 interface Slot {
   readonly slot: number;
-  handle: WorkerHandle | undefined;
-  generation: number;
+  current: WorkerHandle | undefined;
+  successor: WorkerHandle | undefined;
+  /** Why the successor is booting; booked when it takes over. */
+  successorReason: RestartReason | undefined;
   respawnAt: number;
   consecutiveFailures: number;
   restarts: number;
@@ -34,28 +41,38 @@ interface Slot {
 const WORKER_MAIN = createRequire(import.meta.url).resolve('@pcluster/worker-runtime/worker-main');
 
 /**
- * The arbiter. Signals and cluster events only enqueue; one loop drains the queue, then
- * asks the pure `decide()` what to do, and does it. `run()` resolves with the exit status.
+ * The arbiter. Signals, worker messages, exits and control commands only enqueue; one loop
+ * drains the queue, asks the pure `decide()` what to do, and does it. `run()` resolves with
+ * the exit status.
  */
 export class Primary {
   readonly #options: StartOptions;
   readonly #database: DatabaseSettings;
   readonly #log: Logger;
   readonly #slots = new Map<number, Slot>();
+  readonly #draining = new Set<WorkerHandle>();
   readonly #events: PrimaryEvent[] = [];
   readonly #metrics: ClusterMetrics;
   readonly #collector = new WorkerCollector(COLLECT_TIMEOUT_MS);
+  readonly #budget: ConnectionBudget;
+  readonly #bootFailures = new Map<WorkerHandle, SerializedError>();
   readonly #metricsServer: http.Server;
+  #controlServer: net.Server | undefined;
+  #workers: number;
+  #phase = 1;
   #isStopping = false;
   #hasEverBeenReady = false;
   #isLoopScheduled = false;
   #wakeTimer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
   #exitCode: number = EXIT.ok;
   #finish: (code: number) => void = () => {};
 
   constructor(options: StartOptions, database: DatabaseSettings) {
     this.#options = options;
     this.#database = database;
+    this.#workers = options.workers;
+    this.#budget = new ConnectionBudget(options.maxConnections);
     this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid } });
     this.#metrics = new ClusterMetrics(() => this.#liveHandles(), options.maxConnections);
     this.#metricsServer = createMetricsServer({
@@ -71,33 +88,53 @@ export class Primary {
 
   /** Serves until stopped; resolves with the process exit status (SPEC §1). */
   async run(): Promise<number> {
-    const { metricsPort, metricsHost, name } = this.#options;
-    await listenOn(this.#metricsServer, metricsPort, metricsHost, 'metrics');
+    const { metricsPort, metricsHost, name, controlSocket, timeoutMs } = this.#options;
+    this.#controlServer = await listenControlSocket(controlSocket, (request) =>
+      request.command === 'status'
+        ? this.status().then((status): ControlResponse => ({ ok: true, status }))
+        : new Promise<ControlResponse>((reply) => this.#enqueue({ type: 'command', request, reply })),
+    );
+    try {
+      await listenOn(this.#metricsServer, metricsPort, metricsHost, 'metrics');
+    } catch (error) {
+      this.#controlServer.close();
+      throw error;
+    }
     process.title = `pcluster primary ${name}`;
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [] });
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const) {
       process.on(signal, () => this.#enqueue({ type: 'signal', signal }));
     }
+    const heartbeatMs = Math.min(1_000, Math.max(100, Math.floor(timeoutMs / 4)));
+    this.#heartbeat = setInterval(() => {
+      for (const handle of this.#liveHandles()) if (handle.isReady) handle.send({ type: 'pcluster:ping' });
+    }, heartbeatMs);
     const done = new Promise<number>((resolve) => {
       this.#finish = resolve;
     });
     this.#enqueue({ type: 'tick' });
     const code = await done;
-    await new Promise<void>((resolve) => this.#metricsServer.close(() => resolve()));
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#wakeTimer);
+    await Promise.all([this.#metricsServer, this.#controlServer].map((server) => new Promise((resolve) => server.close(resolve))));
+    this.#log.info({ code }, 'stopped');
     return code;
   }
 
   /** Fresh status of every worker (asks them for their counters first). */
   async status(): Promise<StatusReport> {
     await this.#collector.collect(this.#liveHandles());
-    const workers = [...this.#slots.values()]
-      .filter((slot) => slot.handle !== undefined)
-      .map((slot) => ({ handle: slot.handle!, history: slot }));
-    return buildStatusReport({ name: this.#options.name, maxConnections: this.#options.maxConnections }, workers, Date.now());
+    const history = (handle: WorkerHandle): Slot => this.#slots.get(handle.slot)!;
+    return buildStatusReport(
+      { name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted },
+      this.#liveHandles().map((handle) => ({ handle, history: history(handle) })),
+      Date.now(),
+    );
   }
 
   #liveHandles(): WorkerHandle[] {
-    return [...this.#slots.values()].flatMap((slot) => (slot.handle === undefined ? [] : [slot.handle]));
+    const serving = [...this.#slots.values()].flatMap((s) => [s.current, s.successor]).filter((h): h is WorkerHandle => h !== undefined);
+    return [...serving, ...this.#draining];
   }
 
   #enqueue(event: PrimaryEvent): void {
@@ -111,13 +148,29 @@ export class Primary {
     this.#isLoopScheduled = false;
     for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) this.#handle(event);
     const now = Date.now();
-    const views: SlotView[] = [...this.#slots.values()].map((slot) => ({ slot: slot.slot, worker: slot.handle, respawnAt: slot.respawnAt }));
-    const intent = { workers: this.#options.workers, isStopping: this.#isStopping, gracefulTimeoutMs: this.#options.gracefulTimeoutMs };
-    const { actions, wakeAt } = decide(intent, views, now);
+    const { actions, wakeAt } = decide(this.#intent(), {
+      slots: [...this.#slots.values()].map(({ slot, current, successor, respawnAt }) => ({ slot, current, successor, respawnAt })),
+      draining: [...this.#draining],
+      connectionsGranted: this.#budget.granted,
+    }, now);
     for (const action of actions) this.#apply(action);
     clearTimeout(this.#wakeTimer);
     if (wakeAt !== undefined) this.#wakeTimer = setTimeout(() => this.#enqueue({ type: 'tick' }), Math.max(0, wakeAt - now));
     if (this.#isStopping && this.#liveHandles().length === 0) this.#finish(this.#exitCode);
+  }
+
+  #intent(): ClusterIntent {
+    const o = this.#options;
+    return {
+      workers: this.#workers,
+      isStopping: this.#isStopping,
+      phase: this.#phase,
+      gracefulTimeoutMs: o.gracefulTimeoutMs,
+      timeoutMs: o.timeoutMs,
+      maxMemoryBytes: o.maxMemoryBytes,
+      maxAgeMs: o.maxAgeMs,
+      maxConnections: this.#budget.max,
+    };
   }
 
   #handle(event: PrimaryEvent): void {
@@ -128,40 +181,88 @@ export class Primary {
         return this.#handleMessage(event.handle, event.message);
       case 'exit':
         return this.#handleExit(event.handle, event.code, event.signal);
+      case 'command':
+        return event.reply(this.#handleCommand(event.request));
       case 'tick':
         return;
     }
   }
 
   #handleSignal(signal: NodeJS.Signals): void {
-    if (signal === 'SIGTERM' || signal === 'SIGINT') {
-      if (this.#isStopping) {
-        this.#log.warn({ signal }, 'second stop signal: killing workers now');
-        for (const handle of this.#liveHandles()) handle.process.process.kill('SIGKILL');
-        return;
+    switch (signal) {
+      case 'SIGTERM':
+      case 'SIGINT':
+        return this.#stop(signal);
+      case 'SIGHUP':
+        return this.#reload();
+      case 'SIGTTIN':
+        return void this.#scale(this.#workers + 1);
+      case 'SIGTTOU':
+        return void this.#scale(this.#workers - 1);
+    }
+  }
+
+  #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>): ControlResponse {
+    switch (request.command) {
+      case 'reload':
+        this.#reload();
+        return { ok: true, message: `rolling reload of ${this.#workers} workers started (generation ${this.#phase})` };
+      case 'scale': {
+        const problem = this.#scale(request.workers);
+        return problem === undefined ? { ok: true, message: `scaling to ${this.#workers} workers` } : { ok: false, error: problem };
       }
-      this.#log.info({ signal }, 'stopping: draining workers');
-      this.#isStopping = true;
+      case 'stop':
+        this.#stop('control socket');
+        return { ok: true, message: 'stopping: draining workers' };
+    }
+  }
+
+  #stop(cause: string): void {
+    if (this.#isStopping) {
+      this.#log.warn({ cause }, 'second stop request: killing workers now');
+      for (const handle of this.#liveHandles()) handle.kill('SIGKILL');
       return;
     }
-    this.#log.warn({ signal }, 'signal not handled yet');
+    this.#log.info({ cause }, 'stopping: draining workers');
+    this.#isStopping = true;
+  }
+
+  #reload(): void {
+    if (this.#isStopping) return;
+    this.#phase += 1;
+    this.#log.info({ generation: this.#phase }, 'rolling reload: replacing every worker, one at a time');
+  }
+
+  /** Changes the worker count; returns why it cannot, if it cannot. */
+  #scale(workers: number): string | undefined {
+    if (this.#isStopping) return 'the cluster is stopping';
+    if (!Number.isInteger(workers) || workers < 1) return `cannot scale to ${workers} workers: at least 1 is needed`;
+    if (this.#options.isMaxConnectionsExplicit && workers > this.#budget.max) {
+      return `cannot scale to ${workers} workers: --max-connections is ${this.#budget.max} and each worker holds one connection`;
+    }
+    if (!this.#options.isMaxConnectionsExplicit) {
+      this.#budget.resize(workers + 1);
+      this.#metrics.setBudget(workers + 1);
+    }
+    this.#log.info({ from: this.#workers, to: workers }, 'scaling');
+    this.#workers = workers;
+    return undefined;
   }
 
   #handleMessage(handle: WorkerHandle, message: WorkerMessage): void {
+    const now = Date.now();
     switch (message.type) {
       case 'pcluster:hello':
-        handle.process.send({ type: 'pcluster:configure', config: this.#workerConfig(handle) });
+        handle.send({ type: 'pcluster:configure', config: this.#workerConfig(handle) });
+        return;
+      case 'pcluster:connect-request':
+        this.#budget.request(handle.id, () => handle.send({ type: 'pcluster:grant' }));
         return;
       case 'pcluster:ready':
-        handle.update(message.status);
-        if (handle.state === 'starting') handle.state = 'ready';
-        handle.readyAt = Date.now();
-        this.#log.info({ worker: handle.slot, workerPid: handle.pid, backendPid: handle.backendPid }, 'worker ready');
-        if (!this.#hasEverBeenReady && this.#liveHandles().every((h) => h.isReady)) {
-          this.#hasEverBeenReady = true;
-          const { host, port, workers } = this.#options;
-          this.#log.info({ workers, url: `http://${host}:${port}` }, `all ${workers} workers ready on http://${host}:${port}`);
-        }
+        handle.update(message.status, now);
+        return this.#onReady(handle, now);
+      case 'pcluster:pong':
+        handle.update(message.status, now);
         return;
       case 'pcluster:boot-failed':
         this.#bootFailures.set(handle, message.error);
@@ -179,89 +280,137 @@ export class Primary {
     }
   }
 
-  readonly #bootFailures = new Map<WorkerHandle, SerializedError>();
+  #onReady(handle: WorkerHandle, now: number): void {
+    if (handle.state !== 'starting') return;
+    handle.transition('ready');
+    handle.readyAt = now;
+    const slot = this.#slots.get(handle.slot)!;
+    this.#log.info({ worker: handle.slot, workerPid: handle.pid, backendPid: handle.backendPid, generation: handle.phase }, 'worker ready');
+    if (slot.successor === handle) {
+      // Make-before-break: the successor serves now, so the worker it replaces may drain.
+      const old = slot.current;
+      const reason = slot.successorReason ?? 'crash';
+      slot.current = handle;
+      slot.successor = undefined;
+      slot.successorReason = undefined;
+      if (old !== undefined) {
+        this.#countRestart(slot, reason);
+        this.#drain(old, reason);
+      }
+    }
+    if (!this.#hasEverBeenReady && this.#liveHandles().filter((h) => h.isReady).length >= this.#workers) {
+      this.#hasEverBeenReady = true;
+      const { host, port } = this.#options;
+      this.#log.info({ workers: this.#workers, url: `http://${host}:${port}` }, `all ${this.#workers} workers ready on http://${host}:${port}`);
+    }
+  }
 
   #handleExit(handle: WorkerHandle, code: number | null, signal: string | null): void {
     const slot = this.#slots.get(handle.slot)!;
-    if (slot.handle === handle) slot.handle = undefined;
-    const wasDraining = handle.state === 'draining';
     const wasReady = handle.readyAt !== undefined;
-    handle.state = 'exited';
+    this.#budget.release(handle.id);
     this.#metrics.retire(handle.lastMetrics);
+    handle.transition('exited');
     const bootFailure = this.#bootFailures.get(handle);
     this.#bootFailures.delete(handle);
-    if (wasDraining || this.#isStopping) {
-      this.#log.debug({ worker: handle.slot, workerPid: handle.pid, code, signal }, 'worker exited');
+    if (this.#draining.delete(handle)) {
+      this.#log.info({ worker: handle.slot, workerPid: handle.pid, code, signal, reason: handle.stopReason }, 'worker retired');
       return;
     }
+    const wasCurrent = slot.current === handle;
+    if (wasCurrent) slot.current = undefined;
+    if (slot.successor === handle) {
+      slot.successor = undefined;
+      slot.successorReason = undefined;
+    }
+    if (this.#isStopping) return;
     if (!this.#hasEverBeenReady && !wasReady) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
     const now = Date.now();
     const ranLongEnough = wasReady && now - handle.startedAt >= HEALTHY_UPTIME_MS;
     slot.consecutiveFailures = ranLongEnough ? 1 : slot.consecutiveFailures + 1;
     slot.respawnAt = now + respawnDelayMs(slot.consecutiveFailures);
-    slot.restarts += 1;
-    slot.lastRestartReason = 'crash';
+    const reason: RestartReason = handle.stopReason === 'timeout' ? 'timeout' : 'crash';
+    if (wasCurrent) this.#countRestart(slot, reason);
     this.#log.error(
-      { worker: handle.slot, workerPid: handle.pid, code, signal, error: bootFailure?.message, respawnInMs: slot.respawnAt - now },
-      'worker died; replacing it',
+      { worker: handle.slot, workerPid: handle.pid, code, signal, reason, error: bootFailure?.message, respawnInMs: slot.respawnAt - now, consecutiveFailures: slot.consecutiveFailures },
+      wasCurrent ? 'worker died; replacing it' : 'replacement worker died before it was ready',
     );
   }
 
   /** gunicorn's boot-error halt: no worker ever came up, so restarting would only fork-storm. */
   #haltOnBootFailure(handle: WorkerHandle, code: number | null, signal: string | null, failure: SerializedError | undefined): void {
-    if (this.#isStopping) return;
     this.#isStopping = true;
     this.#exitCode = code === WORKER_EXIT.databaseUnreachable ? EXIT.database : EXIT.appBoot;
     const line = failure?.message ?? `worker ${handle.slot} exited (${signal ?? `code ${code}`}) before it became ready`;
     process.stderr.write(`pcluster: ${line}\n`);
     if (failure?.detail !== undefined && failure.code !== 'PCLUSTER_BAD_MODULE') process.stderr.write(`${failure.detail}\n`);
-    for (const other of this.#liveHandles()) other.process.process.kill('SIGKILL');
+    for (const other of this.#liveHandles()) other.kill('SIGKILL');
+  }
+
+  #countRestart(slot: Slot, reason: RestartReason): void {
+    slot.restarts += 1;
+    slot.lastRestartReason = reason;
+    this.#metrics.countRestart(reason);
   }
 
   #apply(action: Action): void {
-    const slot = this.#slots.get(action.slot);
     switch (action.type) {
       case 'spawn':
-        return this.#spawnWorker(action.slot);
-      case 'drain':
-        if (slot?.handle !== undefined) this.#drainWorker(slot.handle);
+        return void this.#spawnWorker(action.slot);
+      case 'replace': {
+        const slot = this.#slots.get(action.slot)!;
+        this.#log.info({ worker: action.slot, workerPid: slot.current?.pid, reason: action.reason }, 'recycling worker: booting its replacement');
+        slot.successor = this.#spawnWorker(action.slot);
+        slot.successorReason = action.reason;
         return;
-      case 'kill':
-        if (slot?.handle !== undefined) {
-          this.#log.warn({ worker: slot.handle.slot, workerPid: slot.handle.pid }, 'worker did not drain in time; SIGKILL');
-          slot.handle.process.process.kill('SIGKILL');
-        }
-        return;
+      }
+      case 'drain': {
+        const handle = this.#liveHandles().find((h) => h.id === action.id);
+        if (handle === undefined) return;
+        const slot = this.#slots.get(handle.slot)!;
+        if (action.reason !== 'stop') this.#countRestart(slot, action.reason);
+        if (slot.current === handle) slot.current = undefined;
+        if (slot.successor === handle) slot.successor = undefined;
+        return this.#drain(handle, action.reason);
+      }
+      case 'kill': {
+        const handle = this.#liveHandles().find((h) => h.id === action.id);
+        if (handle === undefined) return;
+        this.#log.warn({ worker: handle.slot, workerPid: handle.pid, reason: action.reason }, action.reason === 'timeout' ? 'worker stopped answering heartbeats; SIGKILL' : 'worker did not drain in time; SIGKILL');
+        if (action.reason === 'timeout') handle.stopReason = 'timeout';
+        return handle.kill('SIGKILL');
+      }
     }
   }
 
-  #spawnWorker(slotNumber: number): void {
+  #spawnWorker(slotNumber: number): WorkerHandle {
     let slot = this.#slots.get(slotNumber);
     if (slot === undefined) {
-      slot = { slot: slotNumber, handle: undefined, generation: 0, respawnAt: 0, consecutiveFailures: 0, restarts: 0, lastRestartReason: undefined };
+      slot = { slot: slotNumber, current: undefined, successor: undefined, successorReason: undefined, respawnAt: 0, consecutiveFailures: 0, restarts: 0, lastRestartReason: undefined };
       this.#slots.set(slotNumber, slot);
     }
-    slot.generation += 1;
+    const { maxRequests, maxRequestsJitter } = this.#options;
+    const jitter = maxRequests > 0 && maxRequestsJitter > 0 ? Math.floor(Math.random() * (maxRequestsJitter + 1)) : 0;
     const worker = cluster.fork({ PCLUSTER_WORKER_SLOT: String(slotNumber) });
-    const handle = new WorkerHandle(slotNumber, slot.generation, worker, Date.now());
-    slot.handle = handle;
+    const handle = new WorkerHandle({ slot: slotNumber, phase: this.#phase, process: worker, now: Date.now(), maxRequests: maxRequests > 0 ? maxRequests + jitter : 0 });
+    if (slot.current === undefined && slot.successor === undefined) slot.current = handle;
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.#enqueue({ type: 'message', handle, message });
     });
     worker.on('exit', (code, signal) => this.#enqueue({ type: 'exit', handle, code, signal }));
     // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
     worker.on('error', (error) => this.#log.debug({ worker: slotNumber, err: error }, 'worker channel error'));
-    this.#log.debug({ worker: slotNumber, workerPid: worker.process.pid, generation: slot.generation }, 'worker forked');
+    this.#log.debug({ worker: slotNumber, workerPid: worker.process.pid, generation: this.#phase }, 'worker forked');
+    return handle;
   }
 
-  #drainWorker(handle: WorkerHandle): void {
-    handle.state = 'draining';
+  #drain(handle: WorkerHandle, reason: RestartReason | 'stop'): void {
+    if (handle.state === 'draining' || handle.state === 'exited') return;
+    handle.transition('draining');
+    handle.stopReason = reason;
     handle.drainStartedAt = Date.now();
-    try {
-      handle.process.send({ type: 'pcluster:drain' });
-    } catch {
-      handle.process.process.kill('SIGTERM');
-    }
+    this.#draining.add(handle);
+    if (!handle.send({ type: 'pcluster:drain' })) handle.kill('SIGTERM');
   }
 
   #workerConfig(handle: WorkerHandle): WorkerConfig {
@@ -269,7 +418,7 @@ export class Primary {
     return {
       name: o.name,
       slot: handle.slot,
-      generation: handle.generation,
+      generation: handle.phase,
       appPath: o.appPath,
       port: o.port,
       host: o.host,
@@ -281,6 +430,7 @@ export class Primary {
       connectionMaxAgeMs: o.connectionMaxAgeMs,
       leakThresholdMs: o.leakThresholdMs,
       waitForDbMs: o.waitForDbMs,
+      maxRequests: handle.maxRequests,
       prepare: o.prepare,
       logFormat: o.logFormat,
     };

@@ -1,3 +1,4 @@
+import { checkServerCapacity } from './check-server-capacity.js';
 import { Primary } from './primary.js';
 import { startPostgres, type PostgresServer } from './postgres/index.js';
 import type { StartOptions } from './start-options.js';
@@ -9,6 +10,12 @@ export async function runStart(options: StartOptions): Promise<number> {
   if (options.embeddedPostgres !== undefined) {
     embedded = await startPostgres(options.embeddedPostgres === null ? {} : { dataDir: options.embeddedPostgres });
     connectionString = embedded.connectionString;
+  }
+  try {
+    await checkServerCapacity(connectionString, options.maxConnections, `${options.appName}:primary`);
+  } catch (error) {
+    await embedded?.destroy();
+    throw error;
   }
   const primary = new Primary(options, { connectionString, applicationName: options.appName, session: options.session });
   if (embedded !== undefined) {

@@ -21,6 +21,8 @@ export interface StartOptions {
   readonly timeoutMs: number;
   readonly gracefulTimeoutMs: number;
   readonly maxConnections: number;
+  /** False when --max-connections was left to its default (workers + 1), which then follows `scale`. */
+  readonly isMaxConnectionsExplicit: boolean;
   readonly leaseTimeoutMs: number;
   readonly validateAfterMs: number;
   readonly validationTimeoutMs: number;

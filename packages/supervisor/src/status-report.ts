@@ -1,7 +1,8 @@
 import type { ConnectionState } from '@pcluster/worker-runtime/protocol';
 import type { WorkerHandle, WorkerState } from './worker-handle.js';
 
-export type RestartReason = 'crash' | 'max_requests' | 'max_memory' | 'max_age' | 'timeout' | 'reload' | 'scale';
+export const RESTART_REASONS = ['crash', 'max_requests', 'max_memory', 'max_age', 'timeout', 'reload', 'scale'] as const;
+export type RestartReason = (typeof RESTART_REASONS)[number];
 
 export interface WorkerStatusReport {
   readonly slot: number;
@@ -29,11 +30,9 @@ export interface SlotHistory {
   readonly lastRestartReason: RestartReason | undefined;
 }
 
-const HELD_STATES: ReadonlySet<ConnectionState> = new Set(['ready', 'busy', 'connecting']);
-
 /** Builds the status report from the live handles and each slot's restart history. */
 export function buildStatusReport(
-  cluster: { readonly name: string; readonly maxConnections: number },
+  cluster: { readonly name: string; readonly maxConnections: number; readonly connectionsGranted: number },
   workers: readonly { readonly handle: WorkerHandle; readonly history: SlotHistory }[],
   now: number,
 ): StatusReport {
@@ -42,7 +41,7 @@ export function buildStatusReport(
       slot: handle.slot,
       pid: handle.pid,
       state: handle.state,
-      generation: handle.generation,
+      generation: handle.phase,
       uptimeSeconds: Math.round((now - handle.startedAt) / 100) / 10,
       requests: handle.requests,
       rssBytes: handle.rssBytes,
@@ -51,6 +50,10 @@ export function buildStatusReport(
       db: { state: handle.dbState, backendPid: handle.backendPid, lastValidatedAt: handle.lastValidatedAt },
     }))
     .sort((a, b) => a.slot - b.slot || a.generation - b.generation);
-  const held = reports.filter((w) => w.state !== 'exited' && HELD_STATES.has(w.db.state)).length;
-  return { name: cluster.name, pid: process.pid, budget: { maxConnections: cluster.maxConnections, held }, workers: reports };
+  return {
+    name: cluster.name,
+    pid: process.pid,
+    budget: { maxConnections: cluster.maxConnections, held: cluster.connectionsGranted },
+    workers: reports,
+  };
 }

@@ -49,7 +49,7 @@ export class WorkerCollector {
       this.#waiting.set(requestId, (message) => {
         clearTimeout(timer);
         this.#waiting.delete(requestId);
-        handle.update(message.status);
+        handle.update(message.status, Date.now());
         handle.lastMetrics = message.metrics;
         resolve(message.metrics);
       });

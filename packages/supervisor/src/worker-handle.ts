@@ -1,18 +1,34 @@
 import type { Worker } from 'node:cluster';
 import type { ConnectionState, WorkerMetrics, WorkerStatus } from '@pcluster/worker-runtime/protocol';
+import type { WorkerView } from './decide.js';
+import type { RestartReason } from './status-report.js';
 
 export const WORKER_STATES = ['starting', 'ready', 'draining', 'exited'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
 
-/** A worker as the primary sees it (Puma's WorkerHandle): slot, generation, phase and last report. */
-export class WorkerHandle {
+const TRANSITIONS: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
+  starting: ['ready', 'draining', 'exited'],
+  ready: ['draining', 'exited'],
+  draining: ['exited'],
+  exited: [],
+};
+
+let nextId = 1;
+
+/** A worker as the primary sees it (Puma's WorkerHandle): slot, phase, state and its last check-in. */
+export class WorkerHandle implements WorkerView {
+  readonly id = nextId++;
   readonly slot: number;
-  readonly generation: number;
+  readonly phase: number;
   readonly process: Worker;
   readonly startedAt: number;
-  state: WorkerState = 'starting';
+  readonly maxRequests: number;
+  #state: WorkerState = 'starting';
   readyAt: number | undefined;
   drainStartedAt: number | undefined;
+  lastCheckInAt: number;
+  /** Why the primary is stopping this worker (a kill or a drain), so its exit is booked to the right reason. */
+  stopReason: RestartReason | 'stop' | undefined;
   dbState: ConnectionState = 'connecting';
   backendPid: number | null = null;
   lastValidatedAt: string | null = null;
@@ -21,11 +37,17 @@ export class WorkerHandle {
   /** The worker's latest metrics snapshot; folded into the retired totals when it exits. */
   lastMetrics: WorkerMetrics | undefined;
 
-  constructor(slot: number, generation: number, process: Worker, now: number) {
-    this.slot = slot;
-    this.generation = generation;
-    this.process = process;
-    this.startedAt = now;
+  constructor(fields: { slot: number; phase: number; process: Worker; now: number; maxRequests: number }) {
+    this.slot = fields.slot;
+    this.phase = fields.phase;
+    this.process = fields.process;
+    this.startedAt = fields.now;
+    this.lastCheckInAt = fields.now;
+    this.maxRequests = fields.maxRequests;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
   }
 
   get pid(): number | undefined {
@@ -33,15 +55,40 @@ export class WorkerHandle {
   }
 
   get isReady(): boolean {
-    return this.state === 'ready';
+    return this.#state === 'ready';
+  }
+
+  /** Moves to `to`; throws on a move the lifecycle does not allow. */
+  transition(to: WorkerState): void {
+    if (to === this.#state) return;
+    if (!TRANSITIONS[this.#state].includes(to)) throw new Error(`worker ${this.slot}: illegal transition ${this.#state} -> ${to}`);
+    this.#state = to;
   }
 
   /** Records what the worker last reported about itself. */
-  update(status: WorkerStatus): void {
+  update(status: WorkerStatus, now: number): void {
+    this.lastCheckInAt = now;
     this.requests = status.requests;
     this.rssBytes = status.rssBytes;
     this.dbState = status.db.state;
     this.backendPid = status.db.backendPid;
     this.lastValidatedAt = status.db.lastValidatedAt;
+  }
+
+  /** Sends a message; false when the channel is already closed (the worker is exiting). */
+  send(message: object): boolean {
+    try {
+      return this.process.send(message);
+    } catch {
+      return false;
+    }
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    try {
+      this.process.process.kill(signal);
+    } catch {
+      // Already gone: its 'exit' event is on the way.
+    }
   }
 }

@@ -142,6 +142,11 @@ export class ConnectionKeeper {
     this.#machine.transition('ready');
   }
 
+  /** The statement's error says the server ended this session: the connection is replaced now. */
+  discard(client: pg.Client, error: Error): void {
+    this.#onLost(client, error);
+  }
+
   /** The ReadyForQuery status of `client`, or null when it is no longer the live connection. */
   transactionStatus(client: pg.Client): 'I' | 'T' | 'E' | null {
     if (client !== this.#client || this.#machine.is('broken', 'closing', 'closed')) return null;

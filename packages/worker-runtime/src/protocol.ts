@@ -32,6 +32,8 @@ export interface WorkerConfig {
   readonly leakThresholdMs: number;
   /** At start, keep retrying an unreachable database this long before giving up (exit 4). */
   readonly waitForDbMs: number;
+  /** Report in as soon as this many requests are served (the primary then recycles); 0 = off. */
+  readonly maxRequests: number;
   readonly prepare: 'off' | 'auto';
   readonly logFormat: 'pretty' | 'json';
 }
@@ -54,12 +56,16 @@ export interface WorkerStatus {
 
 export type PrimaryMessage =
   | { readonly type: 'pcluster:configure'; readonly config: WorkerConfig }
+  | { readonly type: 'pcluster:grant' }
+  | { readonly type: 'pcluster:ping' }
   | { readonly type: 'pcluster:drain' }
   | { readonly type: 'pcluster:collect'; readonly requestId: number };
 
 export type WorkerMessage =
   | { readonly type: 'pcluster:hello' }
+  | { readonly type: 'pcluster:connect-request' }
   | { readonly type: 'pcluster:ready'; readonly status: WorkerStatus }
+  | { readonly type: 'pcluster:pong'; readonly status: WorkerStatus }
   | { readonly type: 'pcluster:boot-failed'; readonly error: SerializedError }
   | { readonly type: 'pcluster:db-state'; readonly state: ConnectionState; readonly backendPid: number | null }
   | { readonly type: 'pcluster:collected'; readonly requestId: number; readonly metrics: WorkerMetrics; readonly status: WorkerStatus }
@@ -67,12 +73,16 @@ export type WorkerMessage =
 
 const PRIMARY_MESSAGE_TYPES: ReadonlySet<string> = new Set<PrimaryMessage['type']>([
   'pcluster:configure',
+  'pcluster:grant',
+  'pcluster:ping',
   'pcluster:drain',
   'pcluster:collect',
 ]);
 const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
   'pcluster:hello',
+  'pcluster:connect-request',
   'pcluster:ready',
+  'pcluster:pong',
   'pcluster:boot-failed',
   'pcluster:db-state',
   'pcluster:collected',

@@ -10,6 +10,16 @@ export interface SessionLike {
   isTransactionLost: boolean;
 }
 
+/**
+ * The server ended the session and said so in-band (admin_shutdown, crash_shutdown): it
+ * aborted the statement and rolled it back, so running it again elsewhere cannot run it twice.
+ */
+const SERVER_TERMINATED = new Set(['57P01', '57P02']);
+
+function wasTerminatedByServer(error: unknown): boolean {
+  return SERVER_TERMINATED.has((error as { code?: string } | null)?.code ?? '');
+}
+
 interface PendingStatement {
   readonly session: SessionLike;
   readonly run: (client: pg.Client) => Promise<unknown>;
@@ -108,12 +118,23 @@ export class StatementQueue {
   async #execute(statement: PendingStatement): Promise<void> {
     const { session } = statement;
     const isInTransaction = this.#pinnedTo === session;
+    let attempt = await this.#attempt(statement, statement.enqueuedAt + this.#settings.leaseTimeoutMs, isInTransaction);
+    // Outside a transaction, a statement the server itself aborted while ending the session (pg_terminate_backend,
+    // a restart) had no effect: it runs once more on the new connection. A socket that just died may have run it: no retry.
+    if (!attempt.succeeded && !isInTransaction && attempt.wasConnectionLost && wasTerminatedByServer(attempt.outcome)) {
+      attempt = await this.#attempt(statement, Date.now() + this.#settings.leaseTimeoutMs, false);
+    }
+    this.#finish(statement, attempt.succeeded, attempt.outcome);
+  }
+
+  /** One try of a statement: acquire the connection, run, release, and pin or unpin the session from the resulting status. */
+  async #attempt(statement: PendingStatement, deadline: number, isInTransaction: boolean): Promise<{ succeeded: boolean; outcome: unknown; wasConnectionLost: boolean }> {
+    const { session } = statement;
     let client: pg.Client;
     try {
-      client = await this.#keeper.acquire(statement.enqueuedAt + this.#settings.leaseTimeoutMs, isInTransaction);
+      client = await this.#keeper.acquire(deadline, isInTransaction);
     } catch (error) {
-      this.#finish(statement, false, error);
-      return;
+      return { succeeded: false, outcome: error, wasConnectionLost: false };
     }
     this.#events.leaseWaited?.((Date.now() - statement.enqueuedAt) / 1000);
     let succeeded = true;
@@ -123,6 +144,8 @@ export class StatementQueue {
     } catch (error) {
       succeeded = false;
       outcome = error;
+      // FATAL/PANIC: the server has ended this session; do not wait for the socket to say so.
+      if (['FATAL', 'PANIC'].includes((error as { severity?: string }).severity ?? '')) this.#keeper.discard(client, error as Error);
     }
     const status = this.#keeper.transactionStatus(client);
     this.#keeper.release(client, succeeded);
@@ -131,7 +154,7 @@ export class StatementQueue {
       if (status === null) session.isTransactionLost = true;
       this.#unpin();
     }
-    this.#finish(statement, succeeded, outcome);
+    return { succeeded, outcome, wasConnectionLost: status === null };
   }
 
   #finish(statement: PendingStatement, succeeded: boolean, outcome: unknown): void {

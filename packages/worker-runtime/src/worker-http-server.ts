@@ -15,6 +15,8 @@ export interface WorkerHttpServerDeps {
   readonly openSession: (label: string) => DbSession;
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
+  /** Called after each response is finished (the worker reports in when it reaches --max-requests). */
+  readonly afterResponse?: () => void;
 }
 
 function isDatabaseUnavailable(error: unknown): error is { code: string; retryAfterSeconds: number } {
@@ -78,6 +80,7 @@ export class WorkerHttpServer {
       this.#inFlight.delete(res);
       queue.endSession(session);
       metrics.observeResponse(res.statusCode, (performance.now() - startedAt) / 1000);
+      this.#deps.afterResponse?.();
     });
     runWithDb(session, () => {
       try {

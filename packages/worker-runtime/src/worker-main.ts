@@ -37,6 +37,10 @@ interface Worker {
 }
 
 let worker: Worker | undefined;
+let grantConnection: (() => void) | undefined;
+const connectionGranted = new Promise<void>((resolve) => {
+  grantConnection = resolve;
+});
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -109,6 +113,9 @@ function createWorker(config: WorkerConfig): Worker {
 async function boot(config: WorkerConfig): Promise<void> {
   process.title = `pcluster worker ${config.name}:${config.slot}`;
   const w = (worker = createWorker(config));
+  // The primary's connection budget decides when this worker may open its connection.
+  await send({ type: 'pcluster:connect-request' });
+  await connectionGranted;
   try {
     await w.keeper.open(config.waitForDbMs, (error, delayMs) =>
       w.log.warn({ err: error, retryInMs: delayMs }, 'database unreachable; waiting for it (--wait-for-db)'),
@@ -129,7 +136,13 @@ async function boot(config: WorkerConfig): Promise<void> {
   } catch (error) {
     return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_APP_SETUP', `${config.appPath}: setup() failed: `, error));
   }
-  w.http = new WorkerHttpServer({ app: w.app, queue: w.queue, openSession: w.openSession, metrics: w.metrics, log: w.log });
+  const afterResponse =
+    config.maxRequests > 0
+      ? () => {
+          if (w.metrics.requests === config.maxRequests) void send({ type: 'pcluster:pong', status: status(w) });
+        }
+      : undefined;
+  w.http = new WorkerHttpServer({ app: w.app, queue: w.queue, openSession: w.openSession, metrics: w.metrics, log: w.log, ...(afterResponse === undefined ? {} : { afterResponse }) });
   try {
     await w.http.listen(config.port, config.host);
   } catch (error) {
@@ -160,6 +173,12 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
   switch (message.type) {
     case 'pcluster:configure':
       if (worker === undefined) await boot(message.config);
+      return;
+    case 'pcluster:grant':
+      grantConnection?.();
+      return;
+    case 'pcluster:ping':
+      if (worker !== undefined) await send({ type: 'pcluster:pong', status: status(worker) });
       return;
     case 'pcluster:drain':
       if (worker !== undefined) await drain(worker);

@@ -141,6 +141,7 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     timeoutMs: get('timeout', parseDuration, 30_000),
     gracefulTimeoutMs: get('gracefulTimeout', parseDuration, 30_000),
     maxConnections,
+    isMaxConnectionsExplicit: pick('maxConnections') !== undefined,
     leaseTimeoutMs: get('leaseTimeout', parseDuration, 5_000),
     validateAfterMs: get('validateAfter', parseDuration, 1_000),
     validationTimeoutMs: get('validationTimeout', parseDuration, 2_000),

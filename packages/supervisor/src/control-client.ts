@@ -1,0 +1,25 @@
+import net from 'node:net';
+import type { ControlRequest, ControlResponse } from './control-protocol.js';
+
+/** Sends one request to a running primary and returns its answer; a one-line error when none runs there. */
+export function sendControlRequest(socketPath: string, request: ControlRequest, timeoutMs = 30_000): Promise<ControlResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${socketPath} within ${timeoutMs / 1000}s`)));
+    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => (buffer += chunk));
+    socket.once('end', () => {
+      try {
+        resolve(JSON.parse(buffer) as ControlResponse);
+      } catch {
+        reject(new Error(`unreadable answer from ${socketPath}`));
+      }
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? 'no pcluster is running there' : error.message;
+      reject(new Error(`cannot reach the control socket ${socketPath}: ${reason}; give --name or --control-socket of a running cluster`));
+    });
+  });
+}

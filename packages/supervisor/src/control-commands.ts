@@ -1,0 +1,43 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { sendControlRequest } from './control-client.js';
+import type { ControlRequest } from './control-protocol.js';
+import { UsageError } from './options/index.js';
+import { renderStatusTable } from './status-table.js';
+
+export interface ControlTarget {
+  readonly name?: string;
+  readonly controlSocket?: string;
+}
+
+/** The control socket to talk to: --control-socket, else --name, else the only one under ./.pcluster. */
+export function findControlSocket(target: ControlTarget, cwd: string): string {
+  if (target.controlSocket !== undefined) return path.resolve(cwd, target.controlSocket);
+  const dir = path.join(cwd, '.pcluster');
+  if (target.name !== undefined) return path.join(dir, `${target.name}.sock`);
+  let sockets: string[] = [];
+  try {
+    sockets = readdirSync(dir).filter((file) => file.endsWith('.sock'));
+  } catch {
+    // No .pcluster directory: nothing runs from here.
+  }
+  if (sockets.length === 1) return path.join(dir, sockets[0]!);
+  const found = sockets.length === 0 ? 'none is' : `${sockets.length} are (${sockets.map((s) => s.replace(/\.sock$/, '')).join(', ')})`;
+  throw new UsageError(`which cluster? ${found} running from ${cwd}; give --name <name> or --control-socket <path>`);
+}
+
+/** Runs `pcluster status|reload|scale|stop` against a running primary; returns the exit status. */
+export async function runControlCommand(request: ControlRequest, target: ControlTarget, asJson: boolean): Promise<number> {
+  const socketPath = findControlSocket(target, process.cwd());
+  const response = await sendControlRequest(socketPath, request);
+  if (!response.ok) {
+    process.stderr.write(`pcluster: ${response.error}\n`);
+    return 1;
+  }
+  if (response.status !== undefined) {
+    process.stdout.write(asJson ? `${JSON.stringify(response.status, null, 2)}\n` : `${renderStatusTable(response.status)}\n`);
+  } else if (response.message !== undefined) {
+    process.stdout.write(`${response.message}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
+import { UsageError } from './options/index.js';
+
+const MAX_REQUEST_BYTES = 4096;
+
+/** True when something answers on the socket at `socketPath`. */
+export function isSocketLive(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Listens on the control socket (mode 0600: only this user may drive the cluster). A live
+ * socket means another primary with this name runs: refused. A dead one, left by a killed
+ * primary, is removed.
+ */
+export async function listenControlSocket(socketPath: string, handle: (request: ControlRequest) => Promise<ControlResponse>): Promise<net.Server> {
+  if (await isSocketLive(socketPath)) {
+    throw new UsageError(`another pcluster with this name is running (control socket ${socketPath}); stop it, or use --name`);
+  }
+  mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // No stale socket to remove.
+  }
+  const server = net.createServer((socket) => {
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => {});
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > MAX_REQUEST_BYTES) return socket.destroy();
+      const newline = buffer.indexOf('\n');
+      if (newline < 0) return;
+      let request: unknown;
+      try {
+        request = JSON.parse(buffer.slice(0, newline));
+      } catch {
+        request = undefined;
+      }
+      const answer = isControlRequest(request) ? handle(request) : Promise.resolve<ControlResponse>({ ok: false, error: 'unknown control request' });
+      void answer.then((response) => socket.end(`${JSON.stringify(response)}\n`));
+    });
+  });
+  // The umask makes the socket 0600 from its creation: no window in which another user could connect.
+  const previousUmask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(previousUmask);
+  }
+  return server;
+}

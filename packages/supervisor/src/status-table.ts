@@ -1,0 +1,25 @@
+import bytes from 'bytes';
+import type { StatusReport } from './status-report.js';
+
+function uptime(seconds: number): string {
+  if (seconds < 60) return `${Math.floor(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}
+
+/** `pcluster status` as a table, like `pm2 ls`. */
+export function renderStatusTable(report: StatusReport): string {
+  const header = ['slot', 'pid', 'state', 'gen', 'uptime', 'requests', 'memory', 'db', 'backend', 'restarts', 'last restart'];
+  const rows = report.workers.map((w) => [
+    String(w.slot), String(w.pid ?? '-'), w.state, String(w.generation), uptime(w.uptimeSeconds), String(w.requests),
+    bytes.format(w.rssBytes, { unitSeparator: ' ' }) ?? '-', w.db.state, String(w.db.backendPid ?? '-'), String(w.restarts), w.lastRestartReason ?? '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [
+    `${report.name} (primary pid ${report.pid}): ${report.workers.length} workers, database connections ${report.budget.held}/${report.budget.maxConnections}`,
+    line(header),
+    ...rows.map(line),
+  ].join('\n');
+}
