@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PostgresServerError } from './postgres-server-error.js';
-import type { ServerLog } from './server-log.js';
 import { privateTempDir } from './private-temp-dir.js';
+import type { ServerLog } from './server-log.js';
 import { giveTo, runAs, type ServerOsUser } from './server-os-user.js';
 
 export interface InitClusterOptions {
@@ -33,13 +33,13 @@ function initdbReason(error: unknown): string {
  */
 export async function initCluster(options: InitClusterOptions): Promise<void> {
   const { binDir, dataDir, user, password, osUser, log } = options;
-  mkdirSync(dataDir, { recursive: true });
-  chmodSync(dataDir, 0o700);
-  giveTo(dataDir, osUser);
   // The password reaches initdb in a file (never argv), in a private directory that is gone afterwards.
   const passwordDir = privateTempDir('pcluster-pg-initdb-', osUser);
   const passwordFile = path.join(passwordDir, 'password');
   try {
+    mkdirSync(dataDir, { recursive: true });
+    chmodSync(dataDir, 0o700);
+    giveTo(dataDir, osUser);
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     giveTo(passwordFile, osUser);
     const args = [
@@ -51,10 +51,10 @@ export async function initCluster(options: InitClusterOptions): Promise<void> {
     const { stdout, stderr } = await execFileAsync(path.join(binDir, 'initdb'), args, { ...runAs(osUser), cwd: os.tmpdir(), timeout: 120_000 });
     for (const line of `${stdout}${stderr}`.split('\n')) if (line !== '') log.write(line);
   } catch (error) {
-    const reachable = osUser === undefined ? '' : ` and every directory above it must be reachable by the OS user "${osUser.name}" (not under /root)`;
+    const who = osUser === undefined ? 'this user' : `the OS user "${osUser.name}" (so not under /root)`;
     throw new PostgresServerError(
       'PCLUSTER_PG_INITDB_FAILED',
-      `initdb failed in ${dataDir} (${initdbReason(error)}); the data directory must be empty or missing${reachable}`,
+      `initdb failed in ${dataDir} (${initdbReason(error)}); the data directory must be missing or empty, and writable by ${who}`,
     );
   } finally {
     rmSync(passwordDir, { recursive: true, force: true });

@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { startCluster, fixture } from '../support/cluster-process.js';
+import { getJson } from '../support/http.js';
+import { clusterStatus } from '../support/status.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('a worker that crashes', () => {
+  it('is replaced at once; the other worker keeps serving; restarts are counted with reason crash', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
+    const [victim, survivor] = (await clusterStatus(cluster)).workers;
+    process.kill(victim!.pid!, 'SIGKILL');
+    for (let i = 0; i < 10; i++) expect((await getJson(`${cluster.url}/pid`)).status).to.equal(200);
+    await waitFor(async () => {
+      const slot = (await clusterStatus(cluster)).workers.find((w) => w.slot === victim!.slot);
+      return slot !== undefined && slot.pid !== victim!.pid && slot.state === 'ready';
+    }, 20_000, 'the replacement');
+    const status = await clusterStatus(cluster);
+    const replaced = status.workers.find((w) => w.slot === victim!.slot)!;
+    expect(replaced.restarts).to.equal(1);
+    expect(replaced.lastRestartReason).to.equal('crash');
+    expect(status.workers.find((w) => w.slot === survivor!.slot)!.pid, 'the other worker was untouched').to.equal(survivor!.pid);
+    expect(status.budget.held).to.equal(2);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('over and over right after boot is restarted with a growing delay, not in a tight loop', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const deaths = () => cluster.logs().filter((line) => line.msg === 'worker died; replacing it');
+    for (let kill = 1; kill <= 4; kill++) {
+      await waitFor(async () => (await clusterStatus(cluster)).workers.some((w) => w.state === 'ready'), 30_000, `worker ${kill} ready`);
+      const { workers } = await clusterStatus(cluster);
+      process.kill(workers[0]!.pid!, 'SIGKILL');
+      await waitFor(() => deaths().length === kill, 10_000, `death ${kill} recorded`);
+    }
+    const delays = deaths().map((line) => line['respawnInMs'] as number);
+    expect(delays[0], 'the first replacement is immediate').to.equal(0);
+    for (let i = 1; i < delays.length; i++) expect(delays[i]!, `delays ${delays.join(', ')}`).to.be.greaterThan(delays[i - 1]!);
+    expect(deaths().map((line) => line['consecutiveFailures'])).to.deep.equal([1, 2, 3, 4]);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+});

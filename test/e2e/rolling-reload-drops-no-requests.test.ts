@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type pg from 'pg';
+import { CLI, REPO_ROOT, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
+import { sampleConnections } from '../support/connection-sampler.js';
+import { adminClient } from '../support/database.js';
+import { startLoad } from '../support/load.js';
+import { clusterStatus } from '../support/status.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('rolling reload under keep-alive load', () => {
+  let admin: pg.Client;
+  before(async () => {
+    admin = await adminClient();
+  });
+  after(async () => {
+    await admin.end();
+  });
+
+  const triggers: { how: string; reload: (cluster: ClusterProcess) => Promise<void> }[] = [
+    { how: 'SIGHUP', reload: async (cluster) => void cluster.child.kill('SIGHUP') },
+    {
+      how: 'pcluster reload',
+      reload: async (cluster) => {
+        const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'reload', '--name', cluster.name], { cwd: REPO_ROOT });
+        expect(stdout).to.match(/rolling reload/);
+      },
+    },
+  ];
+  for (const { how, reload } of triggers) {
+    it(`${how}: every worker is replaced, no request fails, the budget holds`, async () => {
+      const cluster = await startCluster(fixture('routes.mjs'), { workers: 3 });
+      const before = await clusterStatus(cluster);
+      const sampler = sampleConnections(admin, cluster.name);
+      const load = startLoad(`${cluster.url}/page`, 16);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the load is flowing before the reload starts
+      await reload(cluster);
+      await waitFor(async () => {
+        const status = await clusterStatus(cluster);
+        return status.workers.length === 3 && status.workers.every((w) => w.generation === 2 && w.state === 'ready');
+      }, 60_000, 'all workers in generation 2');
+      const outcome = await load.stop();
+      const connections = await sampler.stop();
+
+      expect(outcome.failures, JSON.stringify(outcome.statusCodes)).to.equal(0);
+      expect(outcome.requests).to.be.greaterThan(100);
+      expect(connections.max).to.be.at.most(4);
+      const after = await clusterStatus(cluster);
+      const oldPids = new Set(before.workers.map((w) => w.pid));
+      expect(after.workers.filter((w) => oldPids.has(w.pid)), 'every pid changed').to.have.length(0);
+      expect(after.workers.map((w) => w.lastRestartReason)).to.deep.equal(['reload', 'reload', 'reload']);
+      expect((await cluster.stop()).code).to.equal(0);
+    });
+  }
+});

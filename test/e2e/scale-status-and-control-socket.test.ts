@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type pg from 'pg';
+import { CLI, REPO_ROOT, spawnCluster, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
+import { adminClient, clusterBackends } from '../support/database.js';
+import { clusterStatus } from '../support/status.js';
+import { waitFor } from '../support/wait-for.js';
+
+const pcluster = (...args: string[]): Promise<{ stdout: string; stderr: string }> => promisify(execFile)(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
+const readyCount = async (cluster: ClusterProcess): Promise<number> => (await clusterStatus(cluster)).workers.filter((w) => w.state === 'ready').length;
+
+describe('operating a running cluster', () => {
+  let admin: pg.Client;
+  before(async () => {
+    admin = await adminClient();
+  });
+  after(async () => {
+    await admin.end();
+  });
+
+  it('pcluster scale and SIGTTIN/SIGTTOU change the worker count, and the connections follow', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    expect((await pcluster('scale', '3', '--name', cluster.name)).stdout).to.match(/scaling to 3 workers/);
+    await waitFor(async () => (await readyCount(cluster)) === 3, 30_000, '3 ready workers');
+    expect(await clusterBackends(admin, cluster.name)).to.have.length(3);
+
+    cluster.child.kill('SIGTTOU');
+    await waitFor(async () => (await clusterStatus(cluster)).workers.length === 2, 30_000, 'scale down to 2');
+    await waitFor(async () => (await clusterBackends(admin, cluster.name)).length === 2, 10_000, '2 connections');
+    cluster.child.kill('SIGTTIN');
+    await waitFor(async () => (await readyCount(cluster)) === 3, 30_000, 'back to 3');
+
+    const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
+    expect(metrics).to.match(/pcluster_worker_restarts_total\{reason="scale"\} 1\b/);
+    expect(metrics).to.match(/pcluster_db_connections_max 4\b/);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('pcluster status prints a table, --json the same data as /status', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
+    await fetch(`${cluster.url}/pid`).then((r) => r.text());
+    const table = (await pcluster('status', '--name', cluster.name)).stdout;
+    expect(table).to.match(/database connections 2\/3/);
+    expect(table.split('\n')[1]).to.match(/^slot\s+pid\s+state\s+gen\s+uptime\s+requests\s+memory\s+db\s+backend\s+restarts\s+last restart$/);
+    expect(table.split('\n').filter((line) => /^\d+\s+\d+\s+ready\s+1\s/.test(line))).to.have.length(2);
+
+    const json = JSON.parse((await pcluster('status', '--json', '--name', cluster.name)).stdout);
+    expect(json.name).to.equal(cluster.name);
+    expect(json.budget).to.deep.equal({ maxConnections: 3, held: 2 });
+    expect(json.workers).to.have.length(2);
+    for (const worker of json.workers) {
+      expect(worker).to.include.keys('slot', 'pid', 'state', 'generation', 'uptimeSeconds', 'requests', 'rssBytes', 'restarts', 'lastRestartReason', 'db');
+      expect(worker.db.state).to.equal('ready');
+      expect(worker.db.backendPid).to.be.a('number');
+      expect(Date.parse(worker.db.lastValidatedAt)).to.be.a('number').and.not.NaN;
+    }
+    const fromHttp = await clusterStatus(cluster);
+    expect(fromHttp.workers.map((w) => [w.slot, w.pid])).to.deep.equal(json.workers.map((w: { slot: number; pid: number }) => [w.slot, w.pid]));
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('the control socket is 0600; pcluster stop stops gracefully; a second start with the same name is refused', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const socketPath = path.join(REPO_ROOT, '.pcluster', `${cluster.name}.sock`);
+    expect(statSync(socketPath).mode & 0o777).to.equal(0o600);
+
+    const second = await spawnCluster(fixture('routes.mjs'), { workers: 1, name: cluster.name });
+    expect((await second.exited).code).to.equal(2);
+    expect(second.stderr).to.match(/another pcluster with this name is running/);
+
+    expect((await pcluster('stop', '--name', cluster.name)).stdout).to.match(/stopping/);
+    expect((await cluster.exited).code).to.equal(0);
+    expect(await clusterBackends(admin, cluster.name)).to.have.length(0);
+  });
+
+  it('commands without a running cluster, and scale to a bad count, fail with one line', async () => {
+    const failure = await pcluster('status', '--name', 'nobody-runs-this').then(() => undefined, (error: { code: number; stderr: string }) => error);
+    expect(failure?.code).to.equal(1);
+    expect(failure?.stderr).to.match(/^pcluster: cannot reach the control socket .*nobody-runs-this\.sock: no pcluster is running there/);
+    const badScale = await pcluster('scale', 'zero', '--name', 'x').then(() => undefined, (error: { code: number; stderr: string }) => error);
+    expect(badScale?.code).to.equal(2);
+  });
+
+  it('a port already in use: exit 3 with the listen error, once', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 2, port });
+      expect((await cluster.exited).code).to.equal(3);
+      expect(cluster.stderr.split('\n').filter(Boolean)[0]).to.match(new RegExp(`cannot listen on 0\\.0\\.0\\.0:${port}: .*EADDRINUSE`));
+    } finally {
+      blocker.close();
+    }
+  });
+});

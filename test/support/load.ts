@@ -1,0 +1,23 @@
+import autocannon from 'autocannon';
+
+export interface LoadOutcome {
+  readonly requests: number;
+  /** Connection errors, timeouts and non-2xx answers: every request that did not succeed. */
+  readonly failures: number;
+  readonly statusCodes: Record<string, number>;
+}
+
+/** Keep-alive load on `url` until `stop()` is called; resolves with what the clients saw. */
+export function startLoad(url: string, connections = 16): { stop(): Promise<LoadOutcome> } {
+  let finish: (result: autocannon.Result) => void = () => {};
+  const finished = new Promise<autocannon.Result>((resolve) => (finish = resolve));
+  const instance = autocannon({ url, connections, duration: 600, pipelining: 1, timeout: 20 }, (_error, result) => finish(result));
+  return {
+    async stop() {
+      instance.stop();
+      const result = await finished;
+      const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, (stats as { count: number }).count]));
+      return { requests: result.requests.total, failures: result.errors + result.timeouts + result.non2xx, statusCodes };
+    },
+  };
+}
