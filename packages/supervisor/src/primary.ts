@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type http from 'node:http';
 import type net from 'node:net';
 import { createLogger, type Logger } from '@pcluster/worker-runtime/logger';
-import { isWorkerMessage, WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerConfig, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
+import { isWorkerMessage, WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { ControlRequest, ControlResponse } from './control-protocol.js';
@@ -13,6 +13,8 @@ import { createMetricsServer, listenOn } from './metrics-server.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type RestartReason, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
+import { describeBootFailure, emptySlot, type Slot } from './slot.js';
+import { buildWorkerConfig } from './worker-config.js';
 import { WorkerHandle } from './worker-handle.js';
 
 const COLLECT_TIMEOUT_MS = 2_000;
@@ -25,17 +27,6 @@ type PrimaryEvent =
   | { readonly type: 'command'; readonly request: Exclude<ControlRequest, { command: 'status' }>; readonly reply: (response: ControlResponse) => void }
   | { readonly type: 'tick' };
 
-interface Slot {
-  readonly slot: number;
-  current: WorkerHandle | undefined;
-  successor: WorkerHandle | undefined;
-  /** Why the successor is booting; booked when it takes over. */
-  successorReason: RestartReason | undefined;
-  respawnAt: number;
-  consecutiveFailures: number;
-  restarts: number;
-  lastRestartReason: RestartReason | undefined;
-}
 
 /** Where the workers' module lives: resolved through the package, so an installed pcluster finds its own runtime. */
 const WORKER_MAIN = createRequire(import.meta.url).resolve('@pcluster/worker-runtime/worker-main');
@@ -124,12 +115,8 @@ export class Primary {
   /** Fresh status of every worker (asks them for their counters first). */
   async status(): Promise<StatusReport> {
     await this.#collector.collect(this.#liveHandles());
-    const history = (handle: WorkerHandle): Slot => this.#slots.get(handle.slot)!;
-    return buildStatusReport(
-      { name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted },
-      this.#liveHandles().map((handle) => ({ handle, history: history(handle) })),
-      Date.now(),
-    );
+    const cluster = { name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted };
+    return buildStatusReport(cluster, this.#liveHandles().map((handle) => ({ handle, history: this.#slots.get(handle.slot)! })), Date.now());
   }
 
   #liveHandles(): WorkerHandle[] {
@@ -184,7 +171,6 @@ export class Primary {
       case 'command':
         return event.reply(this.#handleCommand(event.request));
       case 'tick':
-        return;
     }
   }
 
@@ -253,7 +239,7 @@ export class Primary {
     const now = Date.now();
     switch (message.type) {
       case 'pcluster:hello':
-        handle.send({ type: 'pcluster:configure', config: this.#workerConfig(handle) });
+        handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
       case 'pcluster:connect-request':
         this.#budget.request(handle.id, () => handle.send({ type: 'pcluster:grant' }));
@@ -341,9 +327,7 @@ export class Primary {
   #haltOnBootFailure(handle: WorkerHandle, code: number | null, signal: string | null, failure: SerializedError | undefined): void {
     this.#isStopping = true;
     this.#exitCode = code === WORKER_EXIT.databaseUnreachable ? EXIT.database : EXIT.appBoot;
-    const line = failure?.message ?? `worker ${handle.slot} exited (${signal ?? `code ${code}`}) before it became ready`;
-    process.stderr.write(`pcluster: ${line}\n`);
-    if (failure?.detail !== undefined && failure.code !== 'PCLUSTER_BAD_MODULE') process.stderr.write(`${failure.detail}\n`);
+    process.stderr.write(describeBootFailure(handle.slot, code, signal, failure));
     for (const other of this.#liveHandles()) other.kill('SIGKILL');
   }
 
@@ -386,7 +370,7 @@ export class Primary {
   #spawnWorker(slotNumber: number): WorkerHandle {
     let slot = this.#slots.get(slotNumber);
     if (slot === undefined) {
-      slot = { slot: slotNumber, current: undefined, successor: undefined, successorReason: undefined, respawnAt: 0, consecutiveFailures: 0, restarts: 0, lastRestartReason: undefined };
+      slot = emptySlot(slotNumber);
       this.#slots.set(slotNumber, slot);
     }
     const { maxRequests, maxRequestsJitter } = this.#options;
@@ -411,28 +395,5 @@ export class Primary {
     handle.drainStartedAt = Date.now();
     this.#draining.add(handle);
     if (!handle.send({ type: 'pcluster:drain' })) handle.kill('SIGTERM');
-  }
-
-  #workerConfig(handle: WorkerHandle): WorkerConfig {
-    const o = this.#options;
-    return {
-      name: o.name,
-      slot: handle.slot,
-      generation: handle.phase,
-      appPath: o.appPath,
-      port: o.port,
-      host: o.host,
-      database: { ...this.#database, applicationName: `${o.appName}:${handle.slot}` },
-      gracefulTimeoutMs: o.gracefulTimeoutMs,
-      leaseTimeoutMs: o.leaseTimeoutMs,
-      validateAfterMs: o.validateAfterMs,
-      validationTimeoutMs: o.validationTimeoutMs,
-      connectionMaxAgeMs: o.connectionMaxAgeMs,
-      leakThresholdMs: o.leakThresholdMs,
-      waitForDbMs: o.waitForDbMs,
-      maxRequests: handle.maxRequests,
-      prepare: o.prepare,
-      logFormat: o.logFormat,
-    };
   }
 }

@@ -1,0 +1,26 @@
+import type { DatabaseSettings, WorkerConfig } from '@pcluster/worker-runtime/protocol';
+import type { StartOptions } from './start-options.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** What a worker is told over IPC after fork: its slot, the app, the database (with its slot's application_name) and its limits. */
+export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, handle: WorkerHandle): WorkerConfig {
+  return {
+    name: o.name,
+    slot: handle.slot,
+    generation: handle.phase,
+    appPath: o.appPath,
+    port: o.port,
+    host: o.host,
+    database: { ...database, applicationName: `${o.appName}:${handle.slot}` },
+    gracefulTimeoutMs: o.gracefulTimeoutMs,
+    leaseTimeoutMs: o.leaseTimeoutMs,
+    validateAfterMs: o.validateAfterMs,
+    validationTimeoutMs: o.validationTimeoutMs,
+    connectionMaxAgeMs: o.connectionMaxAgeMs,
+    leakThresholdMs: o.leakThresholdMs,
+    waitForDbMs: o.waitForDbMs,
+    maxRequests: handle.maxRequests,
+    prepare: o.prepare,
+    logFormat: o.logFormat,
+  };
+}
