@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { CLI, REPO_ROOT, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
 import { adminClient } from '../support/database.js';
+import { metricValue } from '../support/http.js';
 import { startLoad } from '../support/load.js';
 import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
@@ -34,7 +35,10 @@ describe('rolling reload under keep-alive load', () => {
       const before = await clusterStatus(cluster);
       const sampler = sampleConnections(admin, cluster.name);
       const load = startLoad(`${cluster.url}/page`, 16);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the load is flowing before the reload starts
+      await waitFor(async () => {
+        const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
+        return (metricValue(metrics, 'pcluster_http_requests_total{code="2xx"}') ?? 0) >= 50;
+      }, 20_000, 'the load to be flowing');
       await reload(cluster);
       await waitFor(async () => {
         const status = await clusterStatus(cluster);
