@@ -1,4 +1,4 @@
-import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { WorkerMetrics } from '@pcluster/worker-runtime/protocol';
 import { RESTART_REASONS, type RestartReason } from './status-report.js';
 import { WORKER_STATES, type WorkerHandle } from './worker-handle.js';
@@ -8,6 +8,15 @@ type MetricJson = MetricObjectWithValues<MetricValue<string>>;
 /** Counters and histograms only: a retired worker's gauges describe nothing that still exists. */
 function cumulative(metrics: WorkerMetrics): WorkerMetrics {
   return metrics.filter((metric) => ['counter', 'histogram'].includes(String(metric.type)));
+}
+
+/**
+ * prom-client's default nodejs_active_{handles,requests,resources}_total are gauges named like
+ * counters, which promtool rejects (prometheus/client_js#283); the per-type series without
+ * the suffix carry the same information, so these three are left out.
+ */
+function withoutMisnamedGauges(metrics: readonly MetricJson[]): MetricJson[] {
+  return metrics.filter((metric) => !(String(metric.type) === 'gauge' && metric.name.endsWith('_total')));
 }
 
 /**
@@ -25,7 +34,26 @@ export class ClusterMetrics {
   });
   readonly #budget = new Gauge({ name: 'pcluster_db_connections_max', help: 'The connection budget (--max-connections).', registers: [this.registry] });
 
+  readonly #serverConnections = new Gauge({
+    name: 'pcluster_db_server_connections', help: 'Connections PostgreSQL itself reports for this cluster\'s application_name.', registers: [this.registry],
+  });
+  readonly #mismatches = new Counter({
+    name: 'pcluster_db_connection_mismatches_total', help: 'Backends PostgreSQL showed for the cluster that no worker held.', registers: [this.registry],
+  });
+  readonly #orphansTerminated = new Counter({
+    name: 'pcluster_db_orphans_terminated_total', help: 'Orphaned backends terminated with pg_terminate_backend.', registers: [this.registry],
+  });
+  /** What the server-connection monitor reports into. */
+  readonly serverEvents = {
+    counted: (count: number): void => this.#serverConnections.set(count),
+    mismatched: (): void => this.#mismatches.inc(),
+    orphansTerminated: (count: number): void => this.#orphansTerminated.inc(count),
+  };
+
   constructor(handles: () => Iterable<WorkerHandle>, maxConnections: number) {
+    collectDefaultMetrics({ register: this.registry, labels: { worker: 'primary' } });
+    this.#mismatches.inc(0);
+    this.#orphansTerminated.inc(0);
     for (const reason of RESTART_REASONS) this.#restarts.inc({ reason }, 0);
     this.#budget.set(maxConnections);
     new Gauge({
@@ -58,8 +86,9 @@ export class ClusterMetrics {
   /** Prometheus text for the whole cluster, from the snapshots the workers answered with. */
   async render(snapshots: readonly WorkerMetrics[]): Promise<string> {
     await this.#retiring;
-    const workers = AggregatorRegistry.aggregate([...snapshots, this.#retired] as MetricJson[][]);
-    const merged = Registry.merge([this.registry, workers as Registry]);
-    return merged.metrics();
+    // One aggregation over the primary's own metrics too: the default process metrics share names across processes.
+    const primary = (await this.registry.getMetricsAsJSON()) as MetricJson[];
+    const sources = [primary, ...snapshots, this.#retired] as MetricJson[][];
+    return AggregatorRegistry.aggregate(sources.map(withoutMisnamedGauges)).metrics();
   }
 }

@@ -8,8 +8,10 @@ import { ClusterMetrics } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { ControlRequest, ControlResponse } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
-import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, type Action, type ClusterIntent } from './decide.js';
+import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, type Action } from './decide.js';
+import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenOn } from './metrics-server.js';
+import { ServerConnectionMonitor } from './server-connection-monitor.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type RestartReason, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
@@ -18,6 +20,9 @@ import { buildWorkerConfig } from './worker-config.js';
 import { WorkerHandle } from './worker-handle.js';
 
 const COLLECT_TIMEOUT_MS = 2_000;
+/** How often PostgreSQL's own count of the cluster's connections is read, and how long an orphan may live. */
+const SERVER_CHECK_INTERVAL_MS = 2_000;
+const ORPHAN_GRACE_MS = 4_000;
 const EXIT = { ok: 0, appBoot: 3, database: 4 } as const;
 
 type PrimaryEvent =
@@ -49,23 +54,26 @@ export class Primary {
   readonly #bootFailures = new Map<WorkerHandle, SerializedError>();
   readonly #metricsServer: http.Server;
   #controlServer: net.Server | undefined;
-  #workers: number;
-  #phase = 1;
-  #isStopping = false;
+  readonly #desired: DesiredState;
   #hasEverBeenReady = false;
   #isLoopScheduled = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #serverCheck: NodeJS.Timeout | undefined;
+  readonly #monitor: ServerConnectionMonitor;
   #exitCode: number = EXIT.ok;
   #finish: (code: number) => void = () => {};
 
   constructor(options: StartOptions, database: DatabaseSettings) {
     this.#options = options;
     this.#database = database;
-    this.#workers = options.workers;
     this.#budget = new ConnectionBudget(options.maxConnections);
     this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid } });
     this.#metrics = new ClusterMetrics(() => this.#liveHandles(), options.maxConnections);
+    this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log);
+    this.#monitor = new ServerConnectionMonitor({
+      applicationNamePrefix: `${options.appName}:`, orphanGraceMs: ORPHAN_GRACE_MS, log: this.#log, events: this.#metrics.serverEvents,
+    });
     this.#metricsServer = createMetricsServer({
       metrics: async () => this.#metrics.render(await this.#collector.collect(this.#liveHandles())),
       status: () => this.status(),
@@ -100,12 +108,16 @@ export class Primary {
     this.#heartbeat = setInterval(() => {
       for (const handle of this.#liveHandles()) if (handle.isReady) handle.send({ type: 'pcluster:ping' });
     }, heartbeatMs);
+    this.#serverCheck = setInterval(() => {
+      if (!this.#desired.isStopping) void this.#monitor.check(this.#liveHandles(), Date.now());
+    }, SERVER_CHECK_INTERVAL_MS);
     const done = new Promise<number>((resolve) => {
       this.#finish = resolve;
     });
     this.#enqueue({ type: 'tick' });
     const code = await done;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#serverCheck);
     clearTimeout(this.#wakeTimer);
     await Promise.all([this.#metricsServer, this.#controlServer].map((server) => new Promise((resolve) => server.close(resolve))));
     this.#log.info({ code }, 'stopped');
@@ -135,7 +147,7 @@ export class Primary {
     this.#isLoopScheduled = false;
     for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) this.#handle(event);
     const now = Date.now();
-    const { actions, wakeAt } = decide(this.#intent(), {
+    const { actions, wakeAt } = decide(this.#desired.intent(), {
       slots: [...this.#slots.values()].map(({ slot, current, successor, respawnAt }) => ({ slot, current, successor, respawnAt })),
       draining: [...this.#draining],
       connectionsGranted: this.#budget.granted,
@@ -143,21 +155,7 @@ export class Primary {
     for (const action of actions) this.#apply(action);
     clearTimeout(this.#wakeTimer);
     if (wakeAt !== undefined) this.#wakeTimer = setTimeout(() => this.#enqueue({ type: 'tick' }), Math.max(0, wakeAt - now));
-    if (this.#isStopping && this.#liveHandles().length === 0) this.#finish(this.#exitCode);
-  }
-
-  #intent(): ClusterIntent {
-    const o = this.#options;
-    return {
-      workers: this.#workers,
-      isStopping: this.#isStopping,
-      phase: this.#phase,
-      gracefulTimeoutMs: o.gracefulTimeoutMs,
-      timeoutMs: o.timeoutMs,
-      maxMemoryBytes: o.maxMemoryBytes,
-      maxAgeMs: o.maxAgeMs,
-      maxConnections: this.#budget.max,
-    };
+    if (this.#desired.isStopping && this.#liveHandles().length === 0) this.#finish(this.#exitCode);
   }
 
   #handle(event: PrimaryEvent): void {
@@ -180,22 +178,21 @@ export class Primary {
       case 'SIGINT':
         return this.#stop(signal);
       case 'SIGHUP':
-        return this.#reload();
+        return void this.#desired.reload();
       case 'SIGTTIN':
-        return void this.#scale(this.#workers + 1);
+        return void this.#desired.scale(this.#desired.workers + 1);
       case 'SIGTTOU':
-        return void this.#scale(this.#workers - 1);
+        return void this.#desired.scale(this.#desired.workers - 1);
     }
   }
 
   #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>): ControlResponse {
     switch (request.command) {
       case 'reload':
-        this.#reload();
-        return { ok: true, message: `rolling reload of ${this.#workers} workers started (generation ${this.#phase})` };
+        return { ok: true, message: this.#desired.reload() };
       case 'scale': {
-        const problem = this.#scale(request.workers);
-        return problem === undefined ? { ok: true, message: `scaling to ${this.#workers} workers` } : { ok: false, error: problem };
+        const problem = this.#desired.scale(request.workers);
+        return problem === undefined ? { ok: true, message: `scaling to ${this.#desired.workers} workers` } : { ok: false, error: problem };
       }
       case 'stop':
         this.#stop('control socket');
@@ -204,35 +201,9 @@ export class Primary {
   }
 
   #stop(cause: string): void {
-    if (this.#isStopping) {
-      this.#log.warn({ cause }, 'second stop request: killing workers now');
-      for (const handle of this.#liveHandles()) handle.kill('SIGKILL');
-      return;
-    }
-    this.#log.info({ cause }, 'stopping: draining workers');
-    this.#isStopping = true;
-  }
-
-  #reload(): void {
-    if (this.#isStopping) return;
-    this.#phase += 1;
-    this.#log.info({ generation: this.#phase }, 'rolling reload: replacing every worker, one at a time');
-  }
-
-  /** Changes the worker count; returns why it cannot, if it cannot. */
-  #scale(workers: number): string | undefined {
-    if (this.#isStopping) return 'the cluster is stopping';
-    if (!Number.isInteger(workers) || workers < 1) return `cannot scale to ${workers} workers: at least 1 is needed`;
-    if (this.#options.isMaxConnectionsExplicit && workers > this.#budget.max) {
-      return `cannot scale to ${workers} workers: --max-connections is ${this.#budget.max} and each worker holds one connection`;
-    }
-    if (!this.#options.isMaxConnectionsExplicit) {
-      this.#budget.resize(workers + 1);
-      this.#metrics.setBudget(workers + 1);
-    }
-    this.#log.info({ from: this.#workers, to: workers }, 'scaling');
-    this.#workers = workers;
-    return undefined;
+    if (this.#desired.stop(cause)) return;
+    this.#log.warn({ cause }, 'second stop request: killing workers now');
+    for (const handle of this.#liveHandles()) handle.kill('SIGKILL');
   }
 
   #handleMessage(handle: WorkerHandle, message: WorkerMessage): void {
@@ -242,6 +213,9 @@ export class Primary {
         handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
       case 'pcluster:connect-request':
+        if (this.#budget.granted >= this.#budget.max) {
+          this.#log.info({ worker: handle.slot, workerPid: handle.pid, budget: this.#budget.max }, 'worker waits for the connection budget');
+        }
         this.#budget.request(handle.id, () => handle.send({ type: 'pcluster:grant' }));
         return;
       case 'pcluster:ready':
@@ -260,6 +234,8 @@ export class Primary {
       case 'pcluster:collected':
         this.#collector.answered(message);
         return;
+      case 'pcluster:server-connections':
+        return this.#monitor.answered(message);
       case 'pcluster:retiring':
         handle.lastMetrics = message.metrics;
         return;
@@ -284,10 +260,10 @@ export class Primary {
         this.#drain(old, reason);
       }
     }
-    if (!this.#hasEverBeenReady && this.#liveHandles().filter((h) => h.isReady).length >= this.#workers) {
+    if (!this.#hasEverBeenReady && this.#liveHandles().filter((h) => h.isReady).length >= this.#desired.workers) {
       this.#hasEverBeenReady = true;
       const { host, port } = this.#options;
-      this.#log.info({ workers: this.#workers, url: `http://${host}:${port}` }, `all ${this.#workers} workers ready on http://${host}:${port}`);
+      this.#log.info({ workers: this.#desired.workers, url: `http://${host}:${port}` }, `all ${this.#desired.workers} workers ready on http://${host}:${port}`);
     }
   }
 
@@ -309,7 +285,7 @@ export class Primary {
       slot.successor = undefined;
       slot.successorReason = undefined;
     }
-    if (this.#isStopping) return;
+    if (this.#desired.isStopping) return;
     if (!this.#hasEverBeenReady && !wasReady) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
     const now = Date.now();
     const ranLongEnough = wasReady && now - handle.startedAt >= HEALTHY_UPTIME_MS;
@@ -325,7 +301,7 @@ export class Primary {
 
   /** gunicorn's boot-error halt: no worker ever came up, so restarting would only fork-storm. */
   #haltOnBootFailure(handle: WorkerHandle, code: number | null, signal: string | null, failure: SerializedError | undefined): void {
-    this.#isStopping = true;
+    this.#desired.isStopping = true;
     this.#exitCode = code === WORKER_EXIT.databaseUnreachable ? EXIT.database : EXIT.appBoot;
     process.stderr.write(describeBootFailure(handle.slot, code, signal, failure));
     for (const other of this.#liveHandles()) other.kill('SIGKILL');
@@ -376,7 +352,7 @@ export class Primary {
     const { maxRequests, maxRequestsJitter } = this.#options;
     const jitter = maxRequests > 0 && maxRequestsJitter > 0 ? Math.floor(Math.random() * (maxRequestsJitter + 1)) : 0;
     const worker = cluster.fork({ PCLUSTER_WORKER_SLOT: String(slotNumber) });
-    const handle = new WorkerHandle({ slot: slotNumber, phase: this.#phase, process: worker, now: Date.now(), maxRequests: maxRequests > 0 ? maxRequests + jitter : 0 });
+    const handle = new WorkerHandle({ slot: slotNumber, phase: this.#desired.phase, process: worker, now: Date.now(), maxRequests: maxRequests > 0 ? maxRequests + jitter : 0 });
     if (slot.current === undefined && slot.successor === undefined) slot.current = handle;
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.#enqueue({ type: 'message', handle, message });
@@ -384,7 +360,7 @@ export class Primary {
     worker.on('exit', (code, signal) => this.#enqueue({ type: 'exit', handle, code, signal }));
     // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
     worker.on('error', (error) => this.#log.debug({ worker: slotNumber, err: error }, 'worker channel error'));
-    this.#log.debug({ worker: slotNumber, workerPid: worker.process.pid, generation: this.#phase }, 'worker forked');
+    this.#log.debug({ worker: slotNumber, workerPid: worker.process.pid, generation: this.#desired.phase }, 'worker forked');
     return handle;
   }
 

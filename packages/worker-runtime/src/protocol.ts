@@ -59,7 +59,9 @@ export type PrimaryMessage =
   | { readonly type: 'pcluster:grant' }
   | { readonly type: 'pcluster:ping' }
   | { readonly type: 'pcluster:drain' }
-  | { readonly type: 'pcluster:collect'; readonly requestId: number };
+  | { readonly type: 'pcluster:collect'; readonly requestId: number }
+  /** Run on this worker's connection: what PostgreSQL shows for the cluster, after terminating `terminate` (orphans). */
+  | { readonly type: 'pcluster:inspect-server'; readonly requestId: number; readonly applicationNamePrefix: string; readonly terminate: readonly number[] };
 
 export type WorkerMessage =
   | { readonly type: 'pcluster:hello' }
@@ -69,7 +71,14 @@ export type WorkerMessage =
   | { readonly type: 'pcluster:boot-failed'; readonly error: SerializedError }
   | { readonly type: 'pcluster:db-state'; readonly state: ConnectionState; readonly backendPid: number | null }
   | { readonly type: 'pcluster:collected'; readonly requestId: number; readonly metrics: WorkerMetrics; readonly status: WorkerStatus }
-  | { readonly type: 'pcluster:retiring'; readonly metrics: WorkerMetrics };
+  | { readonly type: 'pcluster:retiring'; readonly metrics: WorkerMetrics }
+  | { readonly type: 'pcluster:server-connections'; readonly requestId: number; readonly backends: readonly ServerBackend[] | null; readonly terminated: readonly number[] };
+
+/** One backend PostgreSQL reports for the cluster's application_name. */
+export interface ServerBackend {
+  readonly pid: number;
+  readonly applicationName: string;
+}
 
 const PRIMARY_MESSAGE_TYPES: ReadonlySet<string> = new Set<PrimaryMessage['type']>([
   'pcluster:configure',
@@ -77,6 +86,7 @@ const PRIMARY_MESSAGE_TYPES: ReadonlySet<string> = new Set<PrimaryMessage['type'
   'pcluster:ping',
   'pcluster:drain',
   'pcluster:collect',
+  'pcluster:inspect-server',
 ]);
 const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
   'pcluster:hello',
@@ -87,6 +97,7 @@ const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>
   'pcluster:db-state',
   'pcluster:collected',
   'pcluster:retiring',
+  'pcluster:server-connections',
 ]);
 
 function hasType(value: unknown, types: ReadonlySet<string>): boolean {

@@ -80,7 +80,7 @@ async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHoo
 
 function createWorker(config: WorkerConfig): Worker {
   const log = createLogger({ format: config.logFormat, base: { worker: config.slot, pid: process.pid } });
-  const metrics = new WorkerMetrics();
+  const metrics = new WorkerMetrics(config.slot);
   const keeper = new ConnectionKeeper(config, {
     stateChanged: (state, backendPid) => {
       metrics.connectionState = state;
@@ -169,6 +169,32 @@ async function drain(w: Worker): Promise<void> {
   process.exit(0);
 }
 
+/** Answers the primary's question "what does PostgreSQL see for this cluster?" on this worker's own connection. */
+async function inspectServer(w: Worker, message: Extract<PrimaryMessage, { type: 'pcluster:inspect-server' }>): Promise<void> {
+  const session = w.openSession('pcluster:inspect-server');
+  const prefix = message.applicationNamePrefix;
+  try {
+    const terminated = message.terminate.length === 0 ? [] : (await session.query<{ pid: number }>(
+      // MATERIALIZED: the filter must run before pg_terminate_backend, whatever order the planner prefers.
+      `WITH orphans AS MATERIALIZED (
+         SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND left(application_name, length($2)) = $2)
+       SELECT pid FROM orphans WHERE pg_terminate_backend(pid)`,
+      [message.terminate, prefix],
+    )).rows.map((row) => row.pid);
+    const { rows } = await session.query<{ pid: number; application_name: string }>(
+      'SELECT pid, application_name FROM pg_stat_activity WHERE left(application_name, length($1)) = $1',
+      [prefix],
+    );
+    const backends = rows.map((row) => ({ pid: row.pid, applicationName: row.application_name }));
+    await send({ type: 'pcluster:server-connections', requestId: message.requestId, backends, terminated });
+  } catch (error) {
+    w.log.debug({ err: error }, 'server connection inspection failed');
+    await send({ type: 'pcluster:server-connections', requestId: message.requestId, backends: null, terminated: [] });
+  } finally {
+    w.queue.endSession(session);
+  }
+}
+
 async function onMessage(message: PrimaryMessage): Promise<void> {
   switch (message.type) {
     case 'pcluster:configure':
@@ -183,6 +209,9 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
     case 'pcluster:drain':
       if (worker !== undefined) await drain(worker);
       else process.exit(0);
+      return;
+    case 'pcluster:inspect-server':
+      if (worker !== undefined) await inspectServer(worker, message);
       return;
     case 'pcluster:collect':
       if (worker === undefined) return;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConnectionState, WorkerMetrics as WorkerMetricsSnapshot } from './protocol.js';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -40,7 +40,9 @@ export class WorkerMetrics {
   // Pre-bound children: the per-request path must not hash label sets.
   readonly #byClass = STATUS_CLASSES.map((code) => this.httpRequests.labels(code));
 
-  constructor() {
+  constructor(slot: number) {
+    // Process metrics (CPU, RSS, heap, event-loop lag) per worker, told apart by their stable slot.
+    collectDefaultMetrics({ register: this.registry, labels: { worker: String(slot) } });
     const metrics = this;
     new Gauge({
       name: 'pcluster_db_connections', help: 'Database connections held by the workers, by state.',
