@@ -97,13 +97,14 @@ export interface SpawnOptions {
   readonly name?: string;
   readonly databaseUrl?: string | null;
   readonly port?: number;
+  readonly metricsPort?: number;
 }
 
 let sequence = 0;
 
 /** Starts `pcluster start <app>` on free ports with JSON logs; does not wait for readiness. */
 export async function spawnCluster(app: string, options: SpawnOptions = {}): Promise<ClusterProcess> {
-  const [port, metricsPort] = [options.port ?? (await freePort()), await freePort()];
+  const [port, metricsPort] = [options.port ?? (await freePort()), options.metricsPort ?? (await freePort())];
   const name = options.name ?? `t${process.pid}-${++sequence}`;
   const databaseUrl = options.databaseUrl === undefined ? process.env['PCLUSTER_TEST_DATABASE_URL'] : options.databaseUrl;
   const args = [

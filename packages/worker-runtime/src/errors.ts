@@ -30,7 +30,7 @@ export class TransactionLostError extends PclusterError {
   constructor() {
     super(
       'PCLUSTER_TRANSACTION_LOST',
-      'the database connection was lost inside this request\'s transaction; it was rolled back by the server',
+      'this request\'s transaction is gone (its connection was lost, or its response ended and pcluster rolled it back); nothing of it was committed',
     );
   }
 }

@@ -27,6 +27,8 @@ interface PendingStatement {
   readonly reject: (reason: unknown) => void;
   readonly enqueuedAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** pcluster's own ROLLBACK of an abandoned transaction: it runs even though the session's transaction is gone. */
+  readonly isRollback?: boolean;
 }
 
 export interface StatementQueueSettings {
@@ -117,6 +119,10 @@ export class StatementQueue {
 
   async #execute(statement: PendingStatement): Promise<void> {
     const { session } = statement;
+    if (session.isTransactionLost && statement.isRollback !== true) {
+      this.#finish(statement, false, new TransactionLostError());
+      return;
+    }
     const isInTransaction = this.#pinnedTo === session;
     let attempt = await this.#attempt(statement, statement.enqueuedAt + this.#settings.leaseTimeoutMs, isInTransaction);
     // Outside a transaction, a statement the server itself aborted while ending the session (pg_terminate_backend,
@@ -168,6 +174,9 @@ export class StatementQueue {
 
   #rollBack(session: SessionLike): void {
     const heldMs = Date.now() - this.#pinnedAt;
+    // A handler still running after its response ended must not go on outside the transaction it thinks it has:
+    // its later statements fail instead of autocommitting half of its work.
+    session.isTransactionLost = true;
     const rollback: PendingStatement = {
       session,
       run: (client) => client.query('ROLLBACK'),
@@ -175,6 +184,7 @@ export class StatementQueue {
       reject: () => {},
       enqueuedAt: Date.now(),
       timer: undefined,
+      isRollback: true,
     };
     this.#events.rolledBack?.(session, heldMs);
     this.#pending.unshift(rollback);

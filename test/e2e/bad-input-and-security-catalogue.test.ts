@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { REPO_ROOT, spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
+import { adminClient, clusterBackends } from '../support/database.js';
+import { getJson, metricValue } from '../support/http.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Sends raw bytes to the HTTP port and returns whatever comes back before the socket closes. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', () => resolve(answer));
+    socket.setTimeout(5_000, () => socket.destroy());
+  });
+}
+
+describe('bad input and hostile conditions', () => {
+  let admin: pg.Client;
+  before(async () => {
+    admin = await adminClient();
+  });
+  after(async () => {
+    await admin.end();
+  });
+
+  it('malformed HTTP (bad request line, oversized headers) is answered 400/431 and never crashes the worker', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const before = (await getJson(`${cluster.url}/pid`)).body['workerPid'];
+    expect(await rawExchange(cluster.port, 'THIS IS NOT HTTP\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+    expect(await rawExchange(cluster.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`)).to.match(/^HTTP\/1\.1 431/);
+    expect(await rawExchange(cluster.port, 'GET / HTTP/1.1\r\nContent-Length: nope\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+    expect((await getJson(`${cluster.url}/pid`)).body['workerPid'], 'the same worker still serves').to.equal(before);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('a client that disconnects mid-transaction: the transaction is rolled back and the handler\'s later statements do not commit half of it', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const tag = `abandoned-${Date.now()}`;
+    const request = http.get(`${cluster.url}/two-inserts?tag=${tag}&gapMs=800`);
+    request.on('error', () => {});
+    await waitFor(async () => {
+      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND state LIKE 'idle in transaction%'", [`pcluster:${cluster.name}:%`]);
+      return rows[0].n === 1;
+    }, 10_000, 'the first insert');
+    request.destroy();
+    await waitFor(async () => metricValue(await (await fetch(`${cluster.metricsUrl}/metrics`)).text(), 'pcluster_db_rollbacks_total') === 1, 10_000, 'the rollback');
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // past the handler's pause, when it tries its second insert
+    const { rows } = await admin.query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
+    expect(rows[0].n, 'neither insert was committed').to.equal(0);
+    expect((await getJson(`${cluster.url}/in-transaction`)).body['inTransaction']).to.equal(false);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('the metrics port already in use: exit 1 with one line naming the address, nothing left running', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 1, metricsPort: port });
+      expect((await cluster.exited).code).to.equal(1);
+      expect(cluster.stderr.trim().split('\n')).to.have.length(1);
+      expect(cluster.stderr).to.match(new RegExp(`cannot listen for metrics on 127\\.0\\.0\\.1:${port}: EADDRINUSE; choose another port`));
+      expect(await clusterBackends(admin, cluster.name)).to.have.length(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a control socket left behind by a killed primary does not block the next start', async () => {
+    const first = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Its worker notices the lost primary, drains and closes its connection.
+    await waitFor(async () => (await clusterBackends(admin, first.name)).length === 0, 15_000, 'the orphaned worker to leave');
+    const second = await startCluster(fixture('routes.mjs'), { workers: 1, name: first.name });
+    expect((await getJson(`${second.url}/pid`)).status).to.equal(200);
+    expect((await second.stop()).code).to.equal(0);
+  });
+
+  it('the control socket refuses another OS user, and the metrics server listens on 127.0.0.1 only by default', async function () {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const socketPath = path.join(REPO_ROOT, '.pcluster', `${cluster.name}.sock`);
+    if (process.getuid?.() === 0) {
+      const attempt = spawn(process.execPath, ['-e', `require('net').connect(${JSON.stringify(socketPath)}).on('connect', () => { console.log('connected'); process.exit(0) }).on('error', (e) => { console.log(e.code); process.exit(0) })`], { uid: 65534, gid: 65534, cwd: '/' });
+      let output = '';
+      attempt.stdout.on('data', (chunk) => (output += chunk));
+      await new Promise((resolve) => attempt.on('exit', resolve));
+      expect(output.trim()).to.equal('EACCES');
+    }
+    const external = Object.values(os.networkInterfaces()).flat().find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+    if (external !== undefined) {
+      const reached = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(cluster.metricsPort, external, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      });
+      expect(reached, `metrics reachable on ${external}`).to.equal(false);
+    }
+    expect((await fetch(`${cluster.metricsUrl}/healthz`)).status).to.equal(200);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+});
