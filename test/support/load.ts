@@ -4,6 +4,8 @@ export interface LoadOutcome {
   readonly requests: number;
   /** Connection errors, timeouts and non-2xx answers: every request that did not succeed. */
   readonly failures: number;
+  /** The failures by cause: socket errors, client timeouts, non-2xx answers. */
+  readonly causes: { readonly socketErrors: number; readonly timeouts: number; readonly non2xx: number };
   readonly statusCodes: Record<string, number>;
 }
 
@@ -17,7 +19,8 @@ export function startLoad(url: string, connections = 16): { stop(): Promise<Load
       instance.stop();
       const result = await finished;
       const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, (stats as { count: number }).count]));
-      return { requests: result.requests.total, failures: result.errors + result.timeouts + result.non2xx, statusCodes };
+      const causes = { socketErrors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx };
+      return { requests: result.requests.total, failures: result.errors + result.timeouts + result.non2xx, causes, statusCodes };
     },
   };
 }
