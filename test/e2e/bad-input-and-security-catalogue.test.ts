@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { REPO_ROOT, spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
-import { adminClient, clusterBackends } from '../support/database.js';
+import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson, metricValue } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -24,12 +24,10 @@ function rawExchange(port: number, bytes: string): Promise<string> {
 }
 
 describe('bad input and hostile conditions', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('malformed HTTP (bad request line, oversized headers) is answered 400/431 and never crashes the worker', async () => {

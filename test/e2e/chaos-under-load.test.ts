@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type pg from 'pg';
 import { CLI, REPO_ROOT, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
-import { adminClient, clusterBackends } from '../support/database.js';
+import { useAdminClient, clusterBackends } from '../support/database.js';
 import { metricValue } from '../support/http.js';
 import { startLoad } from '../support/load.js';
 import { clusterStatus } from '../support/status.js';
@@ -22,12 +22,10 @@ async function settled(cluster: ClusterProcess, workers: number): Promise<void> 
 }
 
 describe('chaos under keep-alive load', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('SIGKILLs, terminated backends, a hung worker, a reload and scaling: budget held, failures bounded, clean at the end', async function () {

@@ -1,16 +1,14 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
-import { adminClient } from '../support/database.js';
+import { useAdminClient } from '../support/database.js';
 import { getJson } from '../support/http.js';
 
 describe('concurrent requests on one worker share its connection safely', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('50 concurrent requests, 25 in transactions held across an await: transactions are isolated and serialised', async () => {

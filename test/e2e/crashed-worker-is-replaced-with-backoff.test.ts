@@ -9,7 +9,10 @@ describe('a worker that crashes', () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
     const [victim, survivor] = (await clusterStatus(cluster)).workers;
     process.kill(victim!.pid!, 'SIGKILL');
-    for (let i = 0; i < 10; i++) expect((await getJson(`${cluster.url}/pid`)).status).to.equal(200);
+    // A connection the primary handed to the victim in the instant it died was in flight on it; the requests
+    // that count are those made once the primary has seen the death.
+    await waitFor(() => cluster.logs().some((line) => line.msg === 'worker died; replacing it'), 10_000, 'the primary to see the death');
+    for (let i = 0; i < 10; i++) expect((await getJson(`${cluster.url}/pid`, { signal: AbortSignal.timeout(5_000) })).status).to.equal(200);
     await waitFor(async () => {
       const slot = (await clusterStatus(cluster)).workers.find((w) => w.slot === victim!.slot);
       return slot !== undefined && slot.pid !== victim!.pid && slot.state === 'ready';

@@ -1,17 +1,15 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
-import { adminClient, clusterBackends } from '../support/database.js';
+import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson, metricValue } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('graceful stop', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,16 +1,14 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
-import { adminClient } from '../support/database.js';
+import { useAdminClient } from '../support/database.js';
 import { getJson } from '../support/http.js';
 
 describe('every supported handler module shape serves a request that uses the database', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   const styles = [

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
-import { adminClient } from '../support/database.js';
+import { useAdminClient } from '../support/database.js';
 import { freePort } from '../support/free-port.js';
 import { metricValue } from '../support/http.js';
 import { prometheusTools } from '../support/prometheus-tools.js';
@@ -30,12 +30,10 @@ const SPEC_METRICS: [name: string, type: string, label?: string][] = [
 const scrape = async (cluster: ClusterProcess): Promise<string> => (await fetch(`${cluster.metricsUrl}/metrics`)).text();
 
 describe('/metrics', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('has every SPEC §4 metric with its type and labels, and the counters move with their events', async () => {
@@ -108,7 +106,7 @@ describe('/metrics', () => {
       try {
         let up: string | undefined;
         await waitFor(async () => {
-          const answer = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=up{job="pcluster"}`).then((r) => r.json(), () => undefined);
+          const answer = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=up{job="pcluster"}`).then((r) => (r.ok ? r.json() : undefined), () => undefined);
           up = answer?.data?.result?.[0]?.value?.[1];
           return up !== undefined;
         }, 60_000, 'Prometheus to scrape the target');

@@ -1,16 +1,14 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
-import { adminClient } from '../support/database.js';
+import { useAdminClient } from '../support/database.js';
 import { getJson, metricValue } from '../support/http.js';
 
 describe('a request that leaves a transaction open', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('is rolled back, counted and logged; the next request starts outside a transaction', async () => {

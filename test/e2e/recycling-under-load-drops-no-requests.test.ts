@@ -2,19 +2,17 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
-import { adminClient } from '../support/database.js';
+import { useAdminClient } from '../support/database.js';
 import { metricValue } from '../support/http.js';
 import { startLoad } from '../support/load.js';
 import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('--max-requests under keep-alive load', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('recycles workers several times, fails no request, and never exceeds the connection budget', async () => {

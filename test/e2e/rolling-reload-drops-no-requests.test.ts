@@ -4,19 +4,17 @@ import { promisify } from 'node:util';
 import type pg from 'pg';
 import { CLI, REPO_ROOT, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
-import { adminClient } from '../support/database.js';
+import { useAdminClient } from '../support/database.js';
 import { metricValue } from '../support/http.js';
 import { startLoad } from '../support/load.js';
 import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('rolling reload under keep-alive load', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   const triggers: { how: string; reload: (cluster: ClusterProcess) => Promise<void> }[] = [

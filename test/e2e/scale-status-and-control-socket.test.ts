@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type pg from 'pg';
 import { CLI, REPO_ROOT, spawnCluster, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
-import { adminClient, clusterBackends } from '../support/database.js';
+import { useAdminClient, clusterBackends } from '../support/database.js';
 import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -14,12 +14,10 @@ const pcluster = (...args: string[]): Promise<{ stdout: string; stderr: string }
 const readyCount = async (cluster: ClusterProcess): Promise<number> => (await clusterStatus(cluster)).workers.filter((w) => w.state === 'ready').length;
 
 describe('operating a running cluster', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('pcluster scale and SIGTTIN/SIGTTOU change the worker count, and the connections follow', async () => {

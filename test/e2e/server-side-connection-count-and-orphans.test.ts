@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
-import { adminClient, clusterBackends } from '../support/database.js';
+import { useAdminClient, clusterBackends } from '../support/database.js';
 import { metricValue } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -9,12 +9,10 @@ const metric = async (cluster: ClusterProcess, sample: string): Promise<number |
   metricValue(await (await fetch(`${cluster.metricsUrl}/metrics`)).text(), sample);
 
 describe('what PostgreSQL itself sees', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('pcluster_db_server_connections equals the workers\' count, without the primary holding a connection of its own', async () => {

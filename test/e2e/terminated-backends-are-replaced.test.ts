@@ -1,17 +1,15 @@
 import { expect } from 'chai';
 import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
-import { adminClient, clusterBackends } from '../support/database.js';
+import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('pg_terminate_backend on every worker\'s connection', () => {
+  const adminConnection = useAdminClient();
   let admin: pg.Client;
-  before(async () => {
-    admin = await adminClient();
-  });
-  after(async () => {
-    await admin.end();
+  beforeEach(() => {
+    admin = adminConnection();
   });
 
   it('costs no later request: the next 20 requests succeed on new connections, workers unchanged', async () => {

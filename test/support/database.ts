@@ -18,3 +18,18 @@ export async function clusterBackends(admin: pg.Client, name: string): Promise<{
   );
   return rows;
 }
+
+/** An admin client for one test file: connected in `before`, closed in `after`. */
+export function useAdminClient(): () => pg.Client {
+  let client: pg.Client | undefined;
+  before(async () => {
+    client = await adminClient();
+  });
+  after(async () => {
+    await client?.end();
+  });
+  return () => {
+    if (client === undefined) throw new Error('the admin client is not connected yet');
+    return client;
+  };
+}
