@@ -38,4 +38,18 @@ describe('bad input exits with one clear line and the documented status', () => 
     expect(lines(cluster.stderr)[0]).to.match(/^pcluster: .*throws-at-load\.mjs failed to load: fixture failed at load: missing SETTING_X$/);
     expect(cluster.logs().filter((line) => line.msg === 'worker died; replacing it')).to.have.length(0);
   });
+
+  const appFailures: { file: string; says: RegExp }[] = [
+    { file: 'default-number.mjs', says: /default-number\.mjs exports no request listener, Fastify instance or "handler" function \(it exports default: number\)/ },
+    { file: 'syntax-error.mjs', says: /syntax-error\.mjs failed to load: .*(Unexpected token|SyntaxError|missing \))/ },
+    { file: 'setup-throws.mjs', says: /setup-throws\.mjs: setup\(\) failed: setup failed: the cache server is unreachable/ },
+  ];
+  for (const { file, says } of appFailures) {
+    it(`exit 3: ${file}, with its own error in the first line`, async () => {
+      const cluster = await spawnCluster(fixture(file), { workers: 2 });
+      expect((await cluster.exited).code).to.equal(3);
+      expect(lines(cluster.stderr)[0], cluster.stderr).to.match(says);
+      expect(cluster.logs().filter((line) => line.msg === 'worker died; replacing it')).to.have.length(0);
+    });
+  }
 });
