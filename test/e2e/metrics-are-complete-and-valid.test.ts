@@ -68,6 +68,20 @@ describe('/metrics', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('a worker that cannot answer (event loop blocked) does not fail the scrape: the others are served and the miss is counted', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
+    void fetch(`${cluster.url}/block?ms=5000`).then((r) => r.text(), () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the blocking request has reached a worker
+    const startedAt = Date.now();
+    const response = await fetch(`${cluster.metricsUrl}/metrics`);
+    const text = await response.text();
+    expect(response.status).to.equal(200);
+    expect(Date.now() - startedAt, 'answered after the per-worker timeout, not after the block').to.be.below(4_500);
+    expect(metricValue(text, 'pcluster_db_connections{state="open"}'), 'the answering worker is counted').to.equal(1);
+    expect(metricValue(text, 'pcluster_metrics_collection_misses_total')).to.be.at.least(1);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
   describe('with the Prometheus tools', () => {
     let tools: { promtool: string; prometheus: string };
     before(async function () {

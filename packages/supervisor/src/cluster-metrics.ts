@@ -43,6 +43,10 @@ export class ClusterMetrics {
   readonly #orphansTerminated = new Counter({
     name: 'pcluster_db_orphans_terminated_total', help: 'Orphaned backends terminated with pg_terminate_backend.', registers: [this.registry],
   });
+  readonly #collectionMisses = new Counter({
+    name: 'pcluster_metrics_collection_misses_total', help: 'Workers that did not answer a metrics or status collection in time (left out of it).', registers: [this.registry],
+  });
+  readonly countCollectionMiss = (): void => this.#collectionMisses.inc();
   /** What the server-connection monitor reports into. */
   readonly serverEvents = {
     counted: (count: number): void => this.#serverConnections.set(count),
@@ -53,6 +57,7 @@ export class ClusterMetrics {
   constructor(handles: () => Iterable<WorkerHandle>, maxConnections: number) {
     collectDefaultMetrics({ register: this.registry, labels: { worker: 'primary' } });
     this.#mismatches.inc(0);
+    this.#collectionMisses.inc(0);
     this.#orphansTerminated.inc(0);
     for (const reason of RESTART_REASONS) this.#restarts.inc({ reason }, 0);
     this.#budget.set(maxConnections);

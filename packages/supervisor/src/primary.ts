@@ -49,7 +49,7 @@ export class Primary {
   readonly #draining = new Set<WorkerHandle>();
   readonly #events: PrimaryEvent[] = [];
   readonly #metrics: ClusterMetrics;
-  readonly #collector = new WorkerCollector(COLLECT_TIMEOUT_MS);
+  readonly #collector: WorkerCollector;
   readonly #budget: ConnectionBudget;
   readonly #bootFailures = new Map<WorkerHandle, SerializedError>();
   readonly #metricsServer: http.Server;
@@ -70,6 +70,7 @@ export class Primary {
     this.#budget = new ConnectionBudget(options.maxConnections);
     this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid } });
     this.#metrics = new ClusterMetrics(() => this.#liveHandles(), options.maxConnections);
+    this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
     this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log);
     this.#monitor = new ServerConnectionMonitor({
       applicationNamePrefix: `${options.appName}:`, orphanGraceMs: ORPHAN_GRACE_MS, log: this.#log, events: this.#metrics.serverEvents,

@@ -10,14 +10,14 @@ type Collected = Extract<WorkerMessage, { type: 'pcluster:collected' }>;
  */
 export class WorkerCollector {
   readonly #timeoutMs: number;
+  readonly #onMissed: () => void;
   readonly #waiting = new Map<number, (message: Collected) => void>();
   #nextRequestId = 1;
   #inFlight: Promise<WorkerMetrics[]> | undefined;
-  /** Workers that did not answer in time, since start. */
-  missedAnswers = 0;
-
-  constructor(timeoutMs: number) {
+  /** `onMissed` is told each time a worker does not answer in time. */
+  constructor(timeoutMs: number, onMissed: () => void = () => {}) {
     this.#timeoutMs = timeoutMs;
+    this.#onMissed = onMissed;
   }
 
   /** Metrics of every worker that answered; each answering handle's status is updated on the way. */
@@ -43,7 +43,7 @@ export class WorkerCollector {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(requestId);
-        this.missedAnswers += 1;
+        this.#onMissed();
         resolve(undefined);
       }, this.#timeoutMs);
       this.#waiting.set(requestId, (message) => {
