@@ -14,6 +14,7 @@ export class WorkerCollector {
   readonly #waiting = new Map<number, (message: Collected) => void>();
   #nextRequestId = 1;
   #inFlight: Promise<WorkerMetrics[]> | undefined;
+  #statusInFlight: Promise<unknown> | undefined;
   /** `onMissed` is told each time a worker does not answer in time. */
   constructor(timeoutMs: number, onMissed: () => void = () => {}) {
     this.#timeoutMs = timeoutMs;
@@ -22,10 +23,18 @@ export class WorkerCollector {
 
   /** Metrics of every worker that answered; each answering handle's status is updated on the way. */
   collect(handles: readonly WorkerHandle[]): Promise<WorkerMetrics[]> {
-    this.#inFlight ??= this.#collectRound(handles).finally(() => {
+    this.#inFlight ??= this.#collectRound(handles, true).finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
+  }
+
+  /** Fresh status of every worker that answers (no metrics: cheap enough to poll). */
+  async refreshStatus(handles: readonly WorkerHandle[]): Promise<void> {
+    this.#statusInFlight ??= this.#collectRound(handles, false).finally(() => {
+      this.#statusInFlight = undefined;
+    });
+    await this.#statusInFlight;
   }
 
   /** Routes a worker's answer to the question it belongs to. */
@@ -33,12 +42,12 @@ export class WorkerCollector {
     this.#waiting.get(message.requestId)?.(message);
   }
 
-  async #collectRound(handles: readonly WorkerHandle[]): Promise<WorkerMetrics[]> {
-    const answers = await Promise.all(handles.map((handle) => this.#ask(handle)));
+  async #collectRound(handles: readonly WorkerHandle[], withMetrics: boolean): Promise<WorkerMetrics[]> {
+    const answers = await Promise.all(handles.map((handle) => this.#ask(handle, withMetrics)));
     return answers.filter((metrics): metrics is WorkerMetrics => metrics !== undefined);
   }
 
-  #ask(handle: WorkerHandle): Promise<WorkerMetrics | undefined> {
+  #ask(handle: WorkerHandle, withMetrics: boolean): Promise<WorkerMetrics | undefined> {
     const requestId = this.#nextRequestId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -50,11 +59,11 @@ export class WorkerCollector {
         clearTimeout(timer);
         this.#waiting.delete(requestId);
         handle.update(message.status, Date.now());
-        handle.lastMetrics = message.metrics;
-        resolve(message.metrics);
+        if (message.metrics !== null) handle.lastMetrics = message.metrics;
+        resolve(message.metrics ?? undefined);
       });
       try {
-        handle.process.send({ type: 'pcluster:collect', requestId });
+        handle.process.send({ type: 'pcluster:collect', requestId, withMetrics });
       } catch {
         // The channel closed under us: the worker is exiting, the timer settles this question.
       }

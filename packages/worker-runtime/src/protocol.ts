@@ -59,7 +59,8 @@ export type PrimaryMessage =
   | { readonly type: 'pcluster:grant' }
   | { readonly type: 'pcluster:ping' }
   | { readonly type: 'pcluster:drain' }
-  | { readonly type: 'pcluster:collect'; readonly requestId: number }
+  /** `withMetrics` false: status only (for /status), without serialising the whole registry. */
+  | { readonly type: 'pcluster:collect'; readonly requestId: number; readonly withMetrics: boolean }
   /** Run on this worker's connection: what PostgreSQL shows for the cluster, after terminating `terminate` (orphans). */
   | { readonly type: 'pcluster:inspect-server'; readonly requestId: number; readonly applicationNamePrefix: string; readonly terminate: readonly number[] };
 
@@ -70,7 +71,7 @@ export type WorkerMessage =
   | { readonly type: 'pcluster:pong'; readonly status: WorkerStatus }
   | { readonly type: 'pcluster:boot-failed'; readonly error: SerializedError }
   | { readonly type: 'pcluster:db-state'; readonly state: ConnectionState; readonly backendPid: number | null }
-  | { readonly type: 'pcluster:collected'; readonly requestId: number; readonly metrics: WorkerMetrics; readonly status: WorkerStatus }
+  | { readonly type: 'pcluster:collected'; readonly requestId: number; readonly metrics: WorkerMetrics | null; readonly status: WorkerStatus }
   | { readonly type: 'pcluster:retiring'; readonly metrics: WorkerMetrics }
   | { readonly type: 'pcluster:server-connections'; readonly requestId: number; readonly backends: readonly ServerBackend[] | null; readonly terminated: readonly number[] };
 

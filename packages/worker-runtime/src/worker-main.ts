@@ -215,7 +215,12 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
       return;
     case 'pcluster:collect':
       if (worker === undefined) return;
-      await send({ type: 'pcluster:collected', requestId: message.requestId, metrics: await worker.metrics.snapshot(), status: status(worker) });
+      await send({
+        type: 'pcluster:collected',
+        requestId: message.requestId,
+        metrics: message.withMetrics ? await worker.metrics.snapshot() : null,
+        status: status(worker),
+      });
       return;
   }
 }
