@@ -4,7 +4,6 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type pg from 'pg';
 import { REPO_ROOT, spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson, metricValue } from '../support/http.js';
@@ -24,11 +23,7 @@ function rawExchange(port: number, bytes: string): Promise<string> {
 }
 
 describe('bad input and hostile conditions', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('malformed HTTP (bad request line, oversized headers) is answered 400/431 and never crashes the worker', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
@@ -46,13 +41,13 @@ describe('bad input and hostile conditions', () => {
     const request = http.get(`${cluster.url}/two-inserts?tag=${tag}&gapMs=800`);
     request.on('error', () => {});
     await waitFor(async () => {
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND state LIKE 'idle in transaction%'", [`pcluster:${cluster.name}:%`]);
+      const { rows } = await admin().query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND state LIKE 'idle in transaction%'", [`pcluster:${cluster.name}:%`]);
       return rows[0].n === 1;
     }, 10_000, 'the first insert');
     request.destroy();
     await waitFor(async () => metricValue(await (await fetch(`${cluster.metricsUrl}/metrics`)).text(), 'pcluster_db_rollbacks_total') === 1, 10_000, 'the rollback');
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // past the handler's pause, when it tries its second insert
-    const { rows } = await admin.query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
+    const { rows } = await admin().query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
     expect(rows[0].n, 'neither insert was committed').to.equal(0);
     expect((await getJson(`${cluster.url}/in-transaction`)).body['inTransaction']).to.equal(false);
     expect((await cluster.stop()).code).to.equal(0);
@@ -67,7 +62,7 @@ describe('bad input and hostile conditions', () => {
       expect((await cluster.exited).code).to.equal(1);
       expect(cluster.stderr.trim().split('\n')).to.have.length(1);
       expect(cluster.stderr).to.match(new RegExp(`cannot listen for metrics on 127\\.0\\.0\\.1:${port}: EADDRINUSE; choose another port`));
-      expect(await clusterBackends(admin, cluster.name)).to.have.length(0);
+      expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
     } finally {
       blocker.close();
     }
@@ -78,7 +73,7 @@ describe('bad input and hostile conditions', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     // Its worker notices the lost primary, drains and closes its connection.
-    await waitFor(async () => (await clusterBackends(admin, first.name)).length === 0, 15_000, 'the orphaned worker to leave');
+    await waitFor(async () => (await clusterBackends(admin(), first.name)).length === 0, 15_000, 'the orphaned worker to leave');
     const second = await startCluster(fixture('routes.mjs'), { workers: 1, name: first.name });
     expect((await getJson(`${second.url}/pid`)).status).to.equal(200);
     expect((await second.stop()).code).to.equal(0);

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type pg from 'pg';
 import { CLI, REPO_ROOT, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
 import { useAdminClient, clusterBackends } from '../support/database.js';
@@ -22,17 +21,13 @@ async function settled(cluster: ClusterProcess, workers: number): Promise<void> 
 }
 
 describe('chaos under keep-alive load', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('SIGKILLs, terminated backends, a hung worker, a reload and scaling: budget held, failures bounded, clean at the end', async function () {
     this.timeout(180_000);
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 3, args: ['--max-connections', String(BUDGET), '--timeout', '2s'] });
     const pcluster = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args, '--name', cluster.name], { cwd: REPO_ROOT });
-    const sampler = sampleConnections(admin, cluster.name);
+    const sampler = sampleConnections(admin(), cluster.name);
     const load = startLoad(`${cluster.url}/page`, CONNECTIONS);
     const events: string[] = [];
     // Each event that kills a worker may fail the requests on that worker's keep-alive sockets: at most all of them.
@@ -51,7 +46,7 @@ describe('chaos under keep-alive load', () => {
       await settled(cluster, 3);
 
       const backend = await randomWorker();
-      await admin.query('SELECT pg_terminate_backend($1)', [backend.db.backendPid]);
+      await admin().query('SELECT pg_terminate_backend($1)', [backend.db.backendPid]);
       events.push(`pg_terminate_backend of worker ${backend.slot}`);
       await settled(cluster, 3);
 
@@ -83,13 +78,13 @@ describe('chaos under keep-alive load', () => {
     expect(connections.max, `connections sampled ${connections.samples} times`).to.be.at.most(BUDGET);
     expect(outcome.requests).to.be.greaterThan(1_000);
     expect(outcome.failures, `${events.join(', ')}; status codes ${JSON.stringify(outcome.statusCodes)}`).to.be.at.most(failureAllowance);
-    const idleInTransaction = await admin.query(
+    const idleInTransaction = await admin().query(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND state LIKE 'idle in transaction%'", [`pcluster:${cluster.name}:%`]);
     expect(idleInTransaction.rows[0].n).to.equal(0);
     for (let i = 0; i < 50; i++) expect(await fetch(`${cluster.url}/page`).then(async (r) => (await r.text(), r.status)), 'after the last event').to.equal(200);
 
     expect((await cluster.stop()).code).to.equal(0);
-    expect(await clusterBackends(admin, cluster.name)).to.have.length(0);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
     console.log(`      chaos: ${outcome.requests} requests, ${outcome.failures} failed (allowed ${failureAllowance}), max ${connections.max}/${BUDGET} connections in ${connections.samples} samples; ${events.length} events`);
   });
 });

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient } from '../support/database.js';
 import { getJson } from '../support/http.js';
 
 describe('concurrent requests on one worker share its connection safely', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('50 concurrent requests, 25 in transactions held across an await: transactions are isolated and serialised', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
@@ -26,7 +21,7 @@ describe('concurrent requests on one worker share its connection safely', () => 
     expect([...seen].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(responses.filter((_, i) => i % 2 === 1).map((r) => r.body['sum'])).to.deep.equal(Array(25).fill(6));
 
-    const committed = await admin.query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
+    const committed = await admin().query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
     expect(committed.rows[0].n).to.equal(25);
     expect((await cluster.stop()).code).to.equal(0);
     expect(cluster.stderr).not.to.match(/DeprecationWarning|already executing a query/);

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient } from '../support/database.js';
 import { getJson } from '../support/http.js';
 
 describe('every supported handler module shape serves a request that uses the database', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   const styles = [
     { file: 'plain-cjs.cjs', style: 'plain-cjs', checksAls: false },
@@ -31,14 +26,14 @@ describe('every supported handler module shape serves a request that uses the da
   }
 
   it('named handler with setup and teardown, both using the connection', async () => {
-    await admin.query('DROP TABLE IF EXISTS pcluster_lifecycle');
+    await admin().query('DROP TABLE IF EXISTS pcluster_lifecycle');
     const cluster = await startCluster(fixture('lifecycle.mjs'), { workers: 2 });
     const { body } = await getJson(`${cluster.url}/`);
     expect(body['style']).to.equal('handler');
-    const setups = await admin.query("SELECT worker, pid FROM pcluster_lifecycle WHERE event = 'setup' ORDER BY worker");
+    const setups = await admin().query("SELECT worker, pid FROM pcluster_lifecycle WHERE event = 'setup' ORDER BY worker");
     expect(setups.rows.map((r) => r.worker)).to.deep.equal([1, 2]);
     expect((await cluster.stop()).code).to.equal(0);
-    const teardowns = await admin.query("SELECT worker, pid FROM pcluster_lifecycle WHERE event = 'teardown' ORDER BY worker");
+    const teardowns = await admin().query("SELECT worker, pid FROM pcluster_lifecycle WHERE event = 'teardown' ORDER BY worker");
     expect(teardowns.rows).to.deep.equal(setups.rows, 'teardown ran on the same connection as setup, in every worker');
   });
 });

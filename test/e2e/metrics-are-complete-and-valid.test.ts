@@ -3,7 +3,6 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type pg from 'pg';
 import { startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { useAdminClient } from '../support/database.js';
 import { freePort } from '../support/free-port.js';
@@ -30,11 +29,7 @@ const SPEC_METRICS: [name: string, type: string, label?: string][] = [
 const scrape = async (cluster: ClusterProcess): Promise<string> => (await fetch(`${cluster.metricsUrl}/metrics`)).text();
 
 describe('/metrics', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('has every SPEC §4 metric with its type and labels, and the counters move with their events', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2, args: ['--validate-after', '200ms'] });
@@ -54,7 +49,7 @@ describe('/metrics', () => {
     await fetch(`${cluster.url}/pid`).then((r) => r.text());
     await fetch(`${cluster.url}/throw`).then((r) => r.text());
     const { workers } = await clusterStatus(cluster);
-    await admin.query('SELECT pg_terminate_backend($1)', [workers[0]!.db.backendPid]);
+    await admin().query('SELECT pg_terminate_backend($1)', [workers[0]!.db.backendPid]);
     await waitFor(async () => value(await scrape(cluster), 'pcluster_db_connects_total{result="success"}') === 3, 10_000, 'the reconnect');
     process.kill(workers[1]!.pid!, 'SIGKILL');
     await waitFor(async () => value(await scrape(cluster), 'pcluster_worker_restarts_total{reason="crash"}') === 1, 10_000, 'the crash restart');

@@ -1,19 +1,14 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson } from '../support/http.js';
 
 describe('each worker holds exactly one persistent connection', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('3 workers hold 3 connections, and a worker keeps its backend pid across requests', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 3 });
-    const backends = await clusterBackends(admin, cluster.name);
+    const backends = await clusterBackends(admin(), cluster.name);
     expect(backends.map((b) => b.application_name)).to.deep.equal([1, 2, 3].map((slot) => `pcluster:${cluster.name}:${slot}`));
 
     const backendsByWorker = new Map<number, Set<number>>();
@@ -29,7 +24,7 @@ describe('each worker holds exactly one persistent connection', () => {
     const servedBackends = [...backendsByWorker.values()].flatMap((s) => [...s]);
     expect(backends.map((b) => b.pid)).to.include.members(servedBackends);
 
-    expect(await clusterBackends(admin, cluster.name)).to.have.length(3);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(3);
     expect((await cluster.stop()).code).to.equal(0);
   });
 });

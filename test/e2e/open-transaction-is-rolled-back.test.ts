@@ -1,15 +1,10 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient } from '../support/database.js';
 import { getJson, metricValue } from '../support/http.js';
 
 describe('a request that leaves a transaction open', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('is rolled back, counted and logged; the next request starts outside a transaction', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
@@ -18,9 +13,9 @@ describe('a request that leaves a transaction open', () => {
 
     expect((await getJson(`${cluster.url}/in-transaction`)).body['inTransaction']).to.equal(false);
     expect((await getJson(`${cluster.url}/count?tag=${tag}`)).body['n']).to.equal(0);
-    const stored = await admin.query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
+    const stored = await admin().query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
     expect(stored.rows[0].n).to.equal(0);
-    const idleInTransaction = await admin.query(
+    const idleInTransaction = await admin().query(
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND state LIKE 'idle in transaction%'",
       [`pcluster:${cluster.name}:%`],
     );

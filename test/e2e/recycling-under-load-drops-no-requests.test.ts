@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
 import { useAdminClient } from '../support/database.js';
@@ -9,16 +8,12 @@ import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('--max-requests under keep-alive load', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('recycles workers several times, fails no request, and never exceeds the connection budget', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2, args: ['--max-requests', '100', '--max-requests-jitter', '20'] });
     const firstPids = (await clusterStatus(cluster)).workers.map((w) => w.pid);
-    const sampler = sampleConnections(admin, cluster.name);
+    const sampler = sampleConnections(admin(), cluster.name);
     const load = startLoad(`${cluster.url}/page`, 16);
     const restarts = async (): Promise<number> =>
       metricValue(await (await fetch(`${cluster.metricsUrl}/metrics`)).text(), 'pcluster_worker_restarts_total{reason="max_requests"}') ?? 0;

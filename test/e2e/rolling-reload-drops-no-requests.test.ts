@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type pg from 'pg';
 import { CLI, REPO_ROOT, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { sampleConnections } from '../support/connection-sampler.js';
 import { useAdminClient } from '../support/database.js';
@@ -11,11 +10,7 @@ import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('rolling reload under keep-alive load', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   const triggers: { how: string; reload: (cluster: ClusterProcess) => Promise<void> }[] = [
     { how: 'SIGHUP', reload: async (cluster) => void cluster.child.kill('SIGHUP') },
@@ -31,7 +26,7 @@ describe('rolling reload under keep-alive load', () => {
     it(`${how}: every worker is replaced, no request fails, the budget holds`, async () => {
       const cluster = await startCluster(fixture('routes.mjs'), { workers: 3 });
       const before = await clusterStatus(cluster);
-      const sampler = sampleConnections(admin, cluster.name);
+      const sampler = sampleConnections(admin(), cluster.name);
       const load = startLoad(`${cluster.url}/page`, 16);
       await waitFor(async () => {
         const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();

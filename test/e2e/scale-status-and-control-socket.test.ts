@@ -4,7 +4,6 @@ import { statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type pg from 'pg';
 import { CLI, REPO_ROOT, spawnCluster, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { useAdminClient, clusterBackends } from '../support/database.js';
 import { clusterStatus } from '../support/status.js';
@@ -14,21 +13,17 @@ const pcluster = (...args: string[]): Promise<{ stdout: string; stderr: string }
 const readyCount = async (cluster: ClusterProcess): Promise<number> => (await clusterStatus(cluster)).workers.filter((w) => w.state === 'ready').length;
 
 describe('operating a running cluster', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('pcluster scale and SIGTTIN/SIGTTOU change the worker count, and the connections follow', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
     expect((await pcluster('scale', '3', '--name', cluster.name)).stdout).to.match(/scaling to 3 workers/);
     await waitFor(async () => (await readyCount(cluster)) === 3, 30_000, '3 ready workers');
-    expect(await clusterBackends(admin, cluster.name)).to.have.length(3);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(3);
 
     cluster.child.kill('SIGTTOU');
     await waitFor(async () => (await clusterStatus(cluster)).workers.length === 2, 30_000, 'scale down to 2');
-    await waitFor(async () => (await clusterBackends(admin, cluster.name)).length === 2, 10_000, '2 connections');
+    await waitFor(async () => (await clusterBackends(admin(), cluster.name)).length === 2, 10_000, '2 connections');
     cluster.child.kill('SIGTTIN');
     await waitFor(async () => (await readyCount(cluster)) === 3, 30_000, 'back to 3');
 
@@ -72,7 +67,7 @@ describe('operating a running cluster', () => {
 
     expect((await pcluster('stop', '--name', cluster.name)).stdout).to.match(/stopping/);
     expect((await cluster.exited).code).to.equal(0);
-    expect(await clusterBackends(admin, cluster.name)).to.have.length(0);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
   });
 
   it('commands without a running cluster, and scale to a bad count, fail with one line', async () => {

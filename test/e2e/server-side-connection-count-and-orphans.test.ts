@@ -9,17 +9,13 @@ const metric = async (cluster: ClusterProcess, sample: string): Promise<number |
   metricValue(await (await fetch(`${cluster.metricsUrl}/metrics`)).text(), sample);
 
 describe('what PostgreSQL itself sees', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('pcluster_db_server_connections equals the workers\' count, without the primary holding a connection of its own', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 3 });
     await waitFor(async () => (await metric(cluster, 'pcluster_db_server_connections')) === 3, 15_000, 'the server-side count');
     expect(await metric(cluster, 'pcluster_db_connections{state="open"}')).to.equal(3);
-    expect((await clusterBackends(admin, cluster.name)).map((b) => b.application_name)).to.deep.equal([1, 2, 3].map((n) => `pcluster:${cluster.name}:${n}`));
+    expect((await clusterBackends(admin(), cluster.name)).map((b) => b.application_name)).to.deep.equal([1, 2, 3].map((n) => `pcluster:${cluster.name}:${n}`));
     expect((await cluster.stop()).code).to.equal(0);
   });
 
@@ -36,7 +32,7 @@ describe('what PostgreSQL itself sees', () => {
 
     await waitFor(async () => (await metric(cluster, 'pcluster_db_orphans_terminated_total')) === 1, 30_000, 'the orphan to be terminated');
     await ended;
-    const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [orphanPid]);
+    const { rows } = await admin().query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [orphanPid]);
     expect(rows[0].n).to.equal(0);
     expect(await metric(cluster, 'pcluster_db_connection_mismatches_total')).to.equal(1);
     const warnings = cluster.logs().filter((line) => line['backendPid'] === orphanPid || (line['backendPids'] as number[] | undefined)?.includes(orphanPid));
@@ -44,7 +40,7 @@ describe('what PostgreSQL itself sees', () => {
       'PostgreSQL shows a connection of this cluster that no worker holds; terminating it if it stays orphaned',
       'terminated orphaned backends no worker owns',
     ]);
-    expect(await clusterBackends(admin, cluster.name), 'the workers\' own connections are untouched').to.have.length(2);
+    expect(await clusterBackends(admin(), cluster.name), 'the workers\' own connections are untouched').to.have.length(2);
     expect((await cluster.stop()).code).to.equal(0);
   });
 });

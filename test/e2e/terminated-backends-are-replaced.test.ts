@@ -1,23 +1,18 @@
 import { expect } from 'chai';
-import type pg from 'pg';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('pg_terminate_backend on every worker\'s connection', () => {
-  const adminConnection = useAdminClient();
-  let admin: pg.Client;
-  beforeEach(() => {
-    admin = adminConnection();
-  });
+  const admin = useAdminClient();
 
   it('costs no later request: the next 20 requests succeed on new connections, workers unchanged', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
-    const before = await clusterBackends(admin, cluster.name);
+    const before = await clusterBackends(admin(), cluster.name);
     const workerPids = new Set<number>();
     for (let i = 0; i < 4; i++) workerPids.add((await getJson(`${cluster.url}/pid`)).body['workerPid']);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`pcluster:${cluster.name}:%`]);
+    await admin().query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`pcluster:${cluster.name}:%`]);
 
     const responses = [];
     for (let i = 0; i < 20; i++) responses.push(await getJson(`${cluster.url}/pid`));
@@ -26,7 +21,7 @@ describe('pg_terminate_backend on every worker\'s connection', () => {
     expect(responses.filter((r) => oldPids.has(r.body['backendPid']))).to.have.length(0);
     for (const r of responses) expect(workerPids).to.include(r.body['workerPid']);
 
-    const after = await clusterBackends(admin, cluster.name);
+    const after = await clusterBackends(admin(), cluster.name);
     expect(after).to.have.length(2);
     const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
     expect(metrics).to.match(/pcluster_db_connects_total\{result="success"\} 4\b/);
@@ -35,10 +30,10 @@ describe('pg_terminate_backend on every worker\'s connection', () => {
 
   async function terminateWhileRunning(backendPid: number, queryPattern: string): Promise<void> {
     await waitFor(async () => {
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE $2 AND state = 'active'", [backendPid, queryPattern]);
+      const { rows } = await admin().query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE $2 AND state = 'active'", [backendPid, queryPattern]);
       return rows[0].n === 1;
     }, 10_000, 'the slow statement to be running');
-    await admin.query('SELECT pg_terminate_backend($1)', [backendPid]);
+    await admin().query('SELECT pg_terminate_backend($1)', [backendPid]);
   }
 
   it('a transaction killed mid-query fails its request (never retried: its work is gone), and the next request succeeds', async () => {
@@ -50,7 +45,7 @@ describe('pg_terminate_backend on every worker\'s connection', () => {
     const failed = await slow;
     expect(failed.status).to.equal(500);
     expect(await failed.text()).to.equal('Internal Server Error\n');
-    const stored = await admin.query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
+    const stored = await admin().query('SELECT count(*)::int AS n FROM pcluster_test_items WHERE tag = $1', [tag]);
     expect(stored.rows[0].n, 'the transaction was not replayed').to.equal(0);
     const next = await getJson(`${cluster.url}/pid`);
     expect(next.status).to.equal(200);

@@ -5,8 +5,8 @@ import { sessionOptions } from '@pcluster/worker-runtime/internal/connection-kee
 
 describe('redactSecrets()', () => {
   it('hides passwords in URL and key=value connection strings, and nothing else', () => {
-    expect(redactSecrets('connect postgres://app:s3cr%40t@db:5432/shop failed')).to.equal('connect postgres://app:***@db:5432/shop failed');
-    expect(redactSecrets('postgresql://app:p@ss:word@db/x')).to.equal('postgresql://app:***@db/x');
+    expect(redactSecrets('connect postgres://app:s3cr%40t@db.example:5432/shop failed')).to.equal('connect postgres://app:***@db.example:5432/shop failed');
+    expect(redactSecrets('postgresql://app:p@ss:word@db.example/x')).to.equal('postgresql://app:***@db.example/x');
     expect(redactSecrets("host=db user=app password='a b c' dbname=x")).to.equal('host=db user=app password=*** dbname=x');
     expect(redactSecrets('postgres://app@db/x and http://example.com/a:b')).to.equal('postgres://app@db/x and http://example.com/a:b');
   });

@@ -36,7 +36,7 @@ export interface PostgresServer {
   /** Non-enumerable, so it never lands in a console.log or JSON dump of the server. */
   readonly password: string;
   readonly database: string;
-  /** `postgres://user:password@127.0.0.1:port/database`, percent-encoded. */
+  /** The postgres:// URL of this server: user, password, 127.0.0.1, port and database, percent-encoded. */
   readonly connectionString: string;
   readonly binDir: string;
   readonly dataDir: string;
