@@ -19,4 +19,17 @@ describe('the README demo', () => {
     expect((await cluster.stop()).code).to.equal(0);
     expect(cluster.stdout + cluster.stderr).not.to.match(/password"?\s*[:=]\s*"?[A-Za-z0-9_-]{10,}/);
   });
+
+  it('Ctrl-C in the terminal (SIGINT to the whole process group) drains in-flight requests before the embedded database stops', async function () {
+    this.timeout(120_000);
+    const cluster = await spawnCluster(path.join(REPO_ROOT, 'test/fixtures/routes.mjs'), { databaseUrl: null, args: ['--embedded-postgres'], ownProcessGroup: true });
+    await cluster.waitForLog((line) => String(line.msg).includes('workers ready'), 90_000);
+    const slow = getJson(`${cluster.url}/slow?ms=1500`);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the request is inside its handler, between its two queries
+    process.kill(-cluster.child.pid!, 'SIGINT');
+    const answered = await slow;
+    expect(answered.status, 'the second query still found its database').to.equal(200);
+    expect(answered.body['done']).to.equal(true);
+    expect((await cluster.exited).code).to.equal(0);
+  });
 });

@@ -98,6 +98,8 @@ export interface SpawnOptions {
   readonly databaseUrl?: string | null;
   readonly port?: number;
   readonly metricsPort?: number;
+  /** Run in a process group of its own, so a test can signal the whole group as a terminal's Ctrl-C does. */
+  readonly ownProcessGroup?: boolean;
 }
 
 let sequence = 0;
@@ -120,7 +122,7 @@ export async function spawnCluster(app: string, options: SpawnOptions = {}): Pro
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env['DATABASE_URL'];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
   const cluster = new ClusterProcess(child, port, metricsPort, name);
   running.add(cluster);
   void cluster.exited.then(() => running.delete(cluster));

@@ -8,7 +8,9 @@ export async function runStart(options: StartOptions): Promise<number> {
   let embedded: PostgresServer | undefined;
   let connectionString = options.databaseUrl;
   if (options.embeddedPostgres !== undefined) {
-    embedded = await startPostgres(options.embeddedPostgres === null ? {} : { dataDir: options.embeddedPostgres });
+    // Its own process group: Ctrl-C must not stop the database under workers that are still draining.
+    const where = options.embeddedPostgres === null ? {} : { dataDir: options.embeddedPostgres };
+    embedded = await startPostgres({ ...where, ownProcessGroup: true });
     connectionString = embedded.connectionString;
   }
   try {

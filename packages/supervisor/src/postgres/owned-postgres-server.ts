@@ -23,6 +23,7 @@ export interface OwnedPostgresServerConfig {
   readonly maxConnections: number;
   readonly settings: Readonly<Record<string, string>>;
   readonly startTimeoutMs: number;
+  readonly ownProcessGroup: boolean;
   readonly log: ServerLog;
 }
 
@@ -103,12 +104,12 @@ export class OwnedPostgresServer implements PostgresServer {
   async #start(): Promise<void> {
     if (this.#isDestroyed) throw new PostgresServerError('PCLUSTER_PG_DESTROYED', `the PostgreSQL server on port ${this.port} was destroyed; start a new one with startPostgres()`);
     if (this.isRunning) return;
-    const { osUser, log, maxConnections, settings } = this.#config;
+    const { osUser, log, maxConnections, settings, ownProcessGroup } = this.#config;
     log.clear();
     // Our own socket directory: the build's default (/var/run/postgresql) may not exist or be writable.
     this.#socketDir ??= privateTempDir('pcluster-pg-socket-', osUser);
     const args = serverArgs({ dataDir: this.dataDir, host: this.host, port: this.port, socketDir: this.#socketDir, maxConnections, settings });
-    const postmaster = new Postmaster(this.binDir, args, osUser, log);
+    const postmaster = new Postmaster(this.binDir, args, osUser, log, ownProcessGroup);
     this.#postmaster = postmaster;
     try {
       await this.#awaitLoginAndDatabase(postmaster);

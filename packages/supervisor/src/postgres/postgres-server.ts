@@ -22,6 +22,12 @@ export interface PostgresServerOptions {
   readonly log?: (line: string) => void;
   /** How long start() waits for the first successful login; default 30 000. */
   readonly startTimeoutMs?: number;
+  /**
+   * Start the server in its own process group, so a terminal's Ctrl-C reaches only its owner,
+   * which stops it when it is done with it (the supervisor: after its workers have drained).
+   * Default false: a script without a SIGINT handler then takes its server down with it.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 /**

@@ -14,8 +14,13 @@ export class Postmaster {
   readonly #child: ChildProcess;
   #hasExited = false;
 
-  constructor(binDir: string, args: readonly string[], osUser: ServerOsUser | undefined, log: ServerLog) {
-    const child = spawn(path.join(binDir, 'postgres'), args, { ...runAs(osUser), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(binDir: string, args: readonly string[], osUser: ServerOsUser | undefined, log: ServerLog, ownProcessGroup = false) {
+    const child = spawn(path.join(binDir, 'postgres'), args, {
+      ...runAs(osUser),
+      cwd: os.tmpdir(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownProcessGroup,
+    });
     this.#child = child;
     this.exited = new Promise((resolve) => {
       const onGone = (why: string): void => {

@@ -74,6 +74,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       maxConnections: options.maxConnections ?? 100,
       settings: options.settings ?? {},
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
+      ownProcessGroup: options.ownProcessGroup ?? false,
       log,
     });
     try {
