@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './logger.js';
 import {
   isPrimaryMessage,
   WORKER_EXIT,
+  type ConnectionState,
   type PrimaryMessage,
   type SerializedError,
   type WorkerConfig,
@@ -78,13 +79,22 @@ async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHoo
   }
 }
 
+let lastReportedState: ConnectionState | undefined;
+let lastReportedPid: number | null = null;
+
 function createWorker(config: WorkerConfig): Worker {
   const log = createLogger({ format: config.logFormat, base: { worker: config.slot, pid: process.pid } });
   const metrics = new WorkerMetrics(config.slot);
   const keeper = new ConnectionKeeper(config, {
     stateChanged: (state, backendPid) => {
       metrics.connectionState = state;
-      void send({ type: 'pcluster:db-state', state, backendPid });
+      // ready <-> busy flips twice per statement: the primary only hears about changes it acts on
+      // (open, connecting, broken, closing), or each statement would cost two IPC messages and a primary loop.
+      const reported = state === 'busy' ? 'ready' : state;
+      if (reported === lastReportedState && backendPid === lastReportedPid) return;
+      lastReportedState = reported;
+      lastReportedPid = backendPid;
+      void send({ type: 'pcluster:db-state', state: reported, backendPid });
     },
     connected: (result, error) => {
       metrics.connects.inc({ result });
