@@ -104,6 +104,22 @@ export class ConnectionKeeper {
   }
 
   /**
+   * The client, lent at once for exactly one statement, when nothing has to happen first
+   * (it is ready, not due for retirement, and used within the validation window, or inside a
+   * transaction); null otherwise, and then `acquire` does the work. The statement path calls
+   * this first so the common case costs no promise.
+   */
+  lendNow(isInTransaction: boolean): pg.Client | null {
+    const client = this.#client;
+    if (this.#machine.state !== 'ready' || client === null) return null;
+    if (isInTransaction) return this.#lend(client);
+    const now = Date.now();
+    if (now >= this.#retireAt || this.#isSuspect || now - this.#lastUsedAt >= this.#settings.validateAfterMs) return null;
+    this.#events.validated?.('skipped');
+    return this.#lend(client);
+  }
+
+  /**
    * Resolves with the client, validated if it was idle or suspect, ready for exactly one
    * statement; the caller must `release` it. Waits for a reconnect until `deadline`.
    * Inside a transaction the connection is handed out as is: a ping cannot run in a
@@ -115,17 +131,13 @@ export class ConnectionKeeper {
       if (state === 'closing' || state === 'closed') {
         throw new DatabaseUnavailableError('the worker is shutting down its database connection');
       }
-      if (state === 'ready' && this.#client !== null) {
-        const client = this.#client;
-        if (isInTransaction) return this.#lend(client);
-        const now = Date.now();
-        if (now >= this.#retireAt) {
+      const lent = this.lendNow(isInTransaction);
+      if (lent !== null) return lent;
+      const client = this.#client;
+      if (state === 'ready' && client !== null) {
+        if (Date.now() >= this.#retireAt) {
           await this.#replace();
           continue;
-        }
-        if (!this.#isSuspect && now - this.#lastUsedAt < this.#settings.validateAfterMs) {
-          this.#events.validated?.('skipped');
-          return this.#lend(client);
         }
         if (await this.#validate(client)) return this.#lend(client);
         continue;

@@ -28,16 +28,18 @@ export class QueryRunner {
     this.#isAuto = prepare === 'auto';
   }
 
-  async run(client: pg.Client, textOrConfig: string | QueryConfig, values: unknown[] | undefined): Promise<QueryResult> {
+  run(client: pg.Client, textOrConfig: string | QueryConfig, values: unknown[] | undefined): Promise<QueryResult> {
     const config = this.#configFor(textOrConfig, values);
-    try {
-      return await client.query(config);
-    } catch (error) {
-      if (!isStalePlan(error) || config.name === undefined || client.getTransactionStatus() !== 'I') throw error;
-      delete (client.connection as unknown as StatementCache).parsedStatements[config.name];
-      await client.query(`DEALLOCATE ${pg.escapeIdentifier(config.name)}`).catch(() => {});
-      return client.query(config);
-    }
+    const result = client.query(config);
+    // Only a named statement has a plan that DDL can make stale.
+    return config.name === undefined ? result : result.catch((error: unknown) => this.#prepareAgain(client, config, error));
+  }
+
+  async #prepareAgain(client: pg.Client, config: QueryConfig, error: unknown): Promise<QueryResult> {
+    if (!isStalePlan(error) || config.name === undefined || client.getTransactionStatus() !== 'I') throw error;
+    delete (client.connection as unknown as StatementCache).parsedStatements[config.name];
+    await client.query(`DEALLOCATE ${pg.escapeIdentifier(config.name)}`).catch(() => {});
+    return client.query(config);
   }
 
   #configFor(textOrConfig: string | QueryConfig, values: unknown[] | undefined): QueryConfig {

@@ -26,8 +26,7 @@ interface PendingStatement {
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
   readonly enqueuedAt: number;
-  timer: NodeJS.Timeout | undefined;
-  /** pcluster's own ROLLBACK of an abandoned transaction: it runs even though the session's transaction is gone. */
+  /** pcluster's own ROLLBACK of an abandoned transaction: it runs even though the session's transaction is gone, and never times out. */
   readonly isRollback?: boolean;
 }
 
@@ -58,6 +57,8 @@ export class StatementQueue {
   #pinnedTo: SessionLike | null = null;
   #pinnedAt = 0;
   #leakTimer: NodeJS.Timeout | undefined;
+  /** One timer for the whole queue, due when the oldest waiting statement's lease runs out. */
+  #leaseTimer: NodeJS.Timeout | undefined;
 
   constructor(keeper: ConnectionKeeper, settings: StatementQueueSettings, events: StatementQueueEvents = {}) {
     this.#keeper = keeper;
@@ -74,19 +75,10 @@ export class StatementQueue {
   submit<T>(session: SessionLike, run: (client: pg.Client) => Promise<T>): Promise<T> {
     if (session.isTransactionLost) return Promise.reject(new TransactionLostError());
     return new Promise<T>((resolve, reject) => {
-      const statement: PendingStatement = {
-        session,
-        run,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        enqueuedAt: Date.now(),
-        timer: undefined,
-      };
+      const statement: PendingStatement = { session, run, resolve: resolve as (value: unknown) => void, reject, enqueuedAt: Date.now() };
       this.#pending.push(statement);
       this.#pulse();
-      if (this.#running !== statement) {
-        statement.timer = setTimeout(() => this.#expire(statement), this.#settings.leaseTimeoutMs);
-      }
+      if (this.#running !== statement) this.#armLeaseTimer();
     });
   }
 
@@ -112,47 +104,64 @@ export class StatementQueue {
     const index = pinned === null ? (this.#pending.length > 0 ? 0 : -1) : this.#pending.findIndex((p) => p.session === pinned);
     if (index < 0) return;
     const [next] = this.#pending.splice(index, 1) as [PendingStatement];
-    clearTimeout(next.timer);
     this.#running = next;
-    void this.#execute(next);
+    this.#execute(next, false);
   }
 
-  async #execute(statement: PendingStatement): Promise<void> {
+  /**
+   * Runs the statement on the connection: at once when the keeper can lend it now (the
+   * common case: no promise of ours in between), else after the keeper has validated or
+   * reconnected it, within the statement's lease.
+   */
+  #execute(statement: PendingStatement, isRetry: boolean): void {
     const { session } = statement;
     if (session.isTransactionLost && statement.isRollback !== true) {
       this.#finish(statement, false, new TransactionLostError());
       return;
     }
     const isInTransaction = this.#pinnedTo === session;
-    let attempt = await this.#attempt(statement, statement.enqueuedAt + this.#settings.leaseTimeoutMs, isInTransaction);
-    // Outside a transaction, a statement the server itself aborted while ending the session (pg_terminate_backend,
-    // a restart) had no effect: it runs once more on the new connection. A socket that just died may have run it: no retry.
-    if (!attempt.succeeded && !isInTransaction && attempt.wasConnectionLost && wasTerminatedByServer(attempt.outcome)) {
-      attempt = await this.#attempt(statement, Date.now() + this.#settings.leaseTimeoutMs, false);
+    const client = this.#keeper.lendNow(isInTransaction);
+    if (client !== null) {
+      this.#runOn(client, statement, isInTransaction, isRetry);
+      return;
     }
-    this.#finish(statement, attempt.succeeded, attempt.outcome);
+    const deadline = (isRetry ? Date.now() : statement.enqueuedAt) + this.#settings.leaseTimeoutMs;
+    this.#keeper.acquire(deadline, isInTransaction).then(
+      (acquired) => this.#runOn(acquired, statement, isInTransaction, isRetry),
+      (error: unknown) => this.#finish(statement, false, error),
+    );
   }
 
-  /** One try of a statement: acquire the connection, run, release, and pin or unpin the session from the resulting status. */
-  async #attempt(statement: PendingStatement, deadline: number, isInTransaction: boolean): Promise<{ succeeded: boolean; outcome: unknown; wasConnectionLost: boolean }> {
-    const { session } = statement;
-    let client: pg.Client;
-    try {
-      client = await this.#keeper.acquire(deadline, isInTransaction);
-    } catch (error) {
-      return { succeeded: false, outcome: error, wasConnectionLost: false };
-    }
+  #runOn(client: pg.Client, statement: PendingStatement, isInTransaction: boolean, isRetry: boolean): void {
     this.#events.leaseWaited?.((Date.now() - statement.enqueuedAt) / 1000);
-    let succeeded = true;
-    let outcome: unknown;
+    let running: Promise<unknown>;
     try {
-      outcome = await statement.run(client);
+      running = statement.run(client);
     } catch (error) {
-      succeeded = false;
-      outcome = error;
-      // FATAL/PANIC: the server has ended this session; do not wait for the socket to say so.
-      if (['FATAL', 'PANIC'].includes((error as { severity?: string }).severity ?? '')) this.#keeper.discard(client, error as Error);
+      running = Promise.reject(error);
     }
+    running.then(
+      (outcome) => {
+        this.#settle(client, statement.session, true);
+        this.#finish(statement, true, outcome);
+      },
+      (error: unknown) => {
+        // FATAL/PANIC: the server has ended this session; do not wait for the socket to say so.
+        if (['FATAL', 'PANIC'].includes((error as { severity?: string } | null)?.severity ?? '')) this.#keeper.discard(client, error as Error);
+        const wasConnectionLost = this.#settle(client, statement.session, false);
+        // Outside a transaction, a statement the server itself aborted while ending the session (pg_terminate_backend,
+        // a restart) had no effect: it runs once more on the new connection. A socket that just died may have run it: no retry.
+        if (!isRetry && !isInTransaction && wasConnectionLost && wasTerminatedByServer(error)) this.#execute(statement, true);
+        else this.#finish(statement, false, error);
+      },
+    );
+  }
+
+  /**
+   * Gives the client back after a statement and pins or unpins the session from the
+   * resulting transaction status. True when the connection was lost under the statement.
+   */
+  #settle(client: pg.Client, session: SessionLike, succeeded: boolean): boolean {
     const status = this.#keeper.transactionStatus(client);
     this.#keeper.release(client, succeeded);
     if (status === 'T' || status === 'E') this.#pin(session);
@@ -160,7 +169,7 @@ export class StatementQueue {
       if (status === null) session.isTransactionLost = true;
       this.#unpin();
     }
-    return { succeeded, outcome, wasConnectionLost: status === null };
+    return status === null;
   }
 
   #finish(statement: PendingStatement, succeeded: boolean, outcome: unknown): void {
@@ -183,7 +192,6 @@ export class StatementQueue {
       resolve: () => {},
       reject: () => {},
       enqueuedAt: Date.now(),
-      timer: undefined,
       isRollback: true,
     };
     this.#events.rolledBack?.(session, heldMs);
@@ -207,13 +215,29 @@ export class StatementQueue {
     clearTimeout(this.#leakTimer);
   }
 
-  #expire(statement: PendingStatement): void {
-    const index = this.#pending.indexOf(statement);
-    if (index < 0) return;
-    this.#pending.splice(index, 1);
-    this.#events.leaseTimedOut?.(statement.session);
-    statement.reject(
-      new DatabaseUnavailableError(`waited ${this.#settings.leaseTimeoutMs}ms for the worker's database connection`),
-    );
+  #armLeaseTimer(): void {
+    if (this.#leaseTimer !== undefined) return;
+    // Statements wait in arrival order, so the first one that can time out is the oldest.
+    const oldest = this.#pending.find((p) => p.isRollback !== true);
+    if (oldest === undefined) return;
+    const dueInMs = oldest.enqueuedAt + this.#settings.leaseTimeoutMs - Date.now();
+    this.#leaseTimer = setTimeout(() => {
+      this.#leaseTimer = undefined;
+      this.#expireOverdue();
+      this.#armLeaseTimer();
+    }, Math.max(dueInMs, 0));
+    // Waiting statements belong to requests whose sockets keep the worker alive; the timer alone must not.
+    this.#leaseTimer.unref();
+  }
+
+  #expireOverdue(): void {
+    const now = Date.now();
+    const overdue = this.#pending.filter((p) => p.isRollback !== true && now >= p.enqueuedAt + this.#settings.leaseTimeoutMs);
+    if (overdue.length === 0) return;
+    this.#pending.splice(0, this.#pending.length, ...this.#pending.filter((p) => !overdue.includes(p)));
+    for (const statement of overdue) {
+      this.#events.leaseTimedOut?.(statement.session);
+      statement.reject(new DatabaseUnavailableError(`waited ${this.#settings.leaseTimeoutMs}ms for the worker's database connection`));
+    }
   }
 }

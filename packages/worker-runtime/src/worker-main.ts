@@ -101,7 +101,7 @@ function createWorker(config: WorkerConfig): Worker {
       if (result === 'failure' && worker?.app !== undefined) log.warn({ err: error }, 'database reconnect failed');
       if (result === 'success' && worker?.app !== undefined) log.info({ backendPid: keeper.backendPid }, 'database reconnected');
     },
-    validated: (result) => metrics.validations.inc({ result }),
+    validated: (result) => metrics.countValidation(result),
     lost: (error) => {
       log.warn({ err: error }, 'database connection lost; reconnecting');
       queue.connectionLost();

@@ -37,8 +37,9 @@ export class WorkerMetrics {
     name: 'pcluster_http_request_duration_seconds', help: 'Time from request to the end of the response.',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
   });
-  // Pre-bound children: the per-request path must not hash label sets.
+  // Pre-bound children: the per-request and per-statement paths must not hash label sets.
   readonly #byClass = STATUS_CLASSES.map((code) => this.httpRequests.labels(code));
+  readonly #validationsBy = { ok: this.validations.labels('ok'), failed: this.validations.labels('failed'), skipped: this.validations.labels('skipped') };
 
   constructor(slot: number) {
     // Process metrics (CPU, RSS, heap, event-loop lag) per worker, told apart by their stable slot.
@@ -56,6 +57,11 @@ export class WorkerMetrics {
     for (const result of ['success', 'failure']) this.connects.inc({ result }, 0);
     for (const result of ['ok', 'failed', 'skipped']) this.validations.inc({ result }, 0);
     this.rollbacks.inc(0);
+  }
+
+  /** Counts one lease's validation outcome (skipped on almost every statement). */
+  countValidation(result: 'ok' | 'failed' | 'skipped'): void {
+    this.#validationsBy[result].inc();
   }
 
   /** Counts one finished response. */
