@@ -2,19 +2,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'pcluster/postgres';
+import { killAll, processTree, waitForExit } from './process-tree.js';
+
+export { processTree } from './process-tree.js';
 
 export const BENCH_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = path.resolve(BENCH_ROOT, '..');
-const CLI = path.join(REPO_ROOT, 'packages/supervisor/dist/cli.js');
+export const CLI = path.join(REPO_ROOT, 'packages/supervisor/dist/cli.js');
+export const appPath = (file: string): string => path.join(BENCH_ROOT, 'apps', file);
 
-/** A running server under test: where to send load, and how to stop it. */
+/** A running server under test: where to send load, its processes, and how to stop it. */
 export interface RunningContender {
   readonly port: number;
-  readonly pids: () => number[];
+  /** The root of its process tree (the primary, or PM2's daemon). */
+  readonly rootPid: number;
+  /** Every pid of the tree as last seen (root first): what to SIGKILL if stop() cannot run. */
+  pids(): readonly number[];
+  /** Stops it and resolves once every process of its tree is gone. */
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `url` until it answers 200. */
 export async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {
@@ -32,44 +40,64 @@ export async function waitUntilServing(url: string, timeoutMs = 60_000): Promise
   }
 }
 
-/** The pids of `root` and all its descendants (from /proc), for RSS sampling. */
-export async function processTree(root: number): Promise<number[]> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  const parents = new Map<number, number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    parents.set(Number(entry), ppid);
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
-  return tree;
-}
-
-/** Starts `pcluster start` on the benchmark app and waits until all workers serve. */
-export async function startPcluster(databaseUrl: string, workers: number, extraArgs: readonly string[] = []): Promise<RunningContender & { child: ChildProcess; metricsPort: number }> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [
-    CLI, 'start', path.join(BENCH_ROOT, 'apps/pcluster-app.mjs'), '--workers', String(workers), '--port', String(port),
-    '--metrics-port', String(metricsPort), '--database-url', databaseUrl, '--log-format', 'json', '--name', `bench${port}`, ...extraArgs,
-  ], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await fetch(`http://127.0.0.1:${metricsPort}/status`).then((r) => r.json(), () => undefined) as { workers: { state: string }[] } | undefined;
-    if (status !== undefined && status.workers.length === workers && status.workers.every((w) => w.state === 'ready')) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('pcluster did not come up for the benchmark');
-    await sleep(50);
-  }
+/**
+ * The contender for a child process that is the root of its tree: `stop()` sends SIGTERM,
+ * waits up to `graceMs` for the whole tree to go, then SIGKILLs whatever is left.
+ */
+export async function childContender(child: ChildProcess, port: number, graceMs = 15_000): Promise<RunningContender> {
+  let known = await processTree(child.pid!);
   return {
-    child,
     port,
-    metricsPort,
-    pids: () => [child.pid!],
+    rootPid: child.pid!,
+    pids: () => known,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      known = await processTree(child.pid!).then((tree) => [...new Set([...known, ...tree])]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (!(await waitForExit(known, graceMs))) {
+        killAll(known);
+        await waitForExit(known, 5_000);
+      }
     },
   };
+}
+
+export interface StatusWorker {
+  readonly state: string;
+  readonly generation: number;
+}
+
+/** GET /status of a pcluster primary, or undefined while it does not answer. */
+export async function pclusterStatus(metricsPort: number): Promise<{ workers: StatusWorker[] } | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/status`);
+    return response.ok ? ((await response.json()) as { workers: StatusWorker[] }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts `pcluster start` on a benchmark app and resolves once all `workers` are ready; kills it if they are not within `timeoutMs`. */
+export async function startPcluster(
+  databaseUrl: string,
+  workers: number,
+  extraArgs: readonly string[] = [],
+  { app = appPath('pcluster-app.mjs'), timeoutMs = 60_000 }: { app?: string; timeoutMs?: number } = {},
+): Promise<RunningContender & { child: ChildProcess; metricsPort: number }> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [
+    CLI, 'start', app, '--workers', String(workers), '--port', String(port),
+    '--metrics-port', String(metricsPort), '--database-url', databaseUrl, '--log-format', 'json', '--name', `bench${port}`, ...extraArgs,
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await pclusterStatus(metricsPort);
+    if (status !== undefined && status.workers.length === workers && status.workers.every((w) => w.state === 'ready')) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const tree = await processTree(child.pid!);
+      killAll(tree);
+      throw new Error(`pcluster did not come up for the benchmark (exit code ${child.exitCode})`);
+    }
+    await sleep(50);
+  }
+  return { child, metricsPort, ...(await childContender(child, port, 40_000)) };
 }

@@ -17,13 +17,19 @@ export interface LoadOptions {
   readonly durationSeconds: number;
 }
 
-let wrkAvailable: boolean | undefined;
+let wrkVersionSeen: Promise<string | undefined> | undefined;
+
+/** "wrk 4.1.0" / "wrk debian/4.1.0-3+b2" when wrk is installed (it prints its version and exits 1), else undefined. */
+export function wrkVersion(): Promise<string | undefined> {
+  wrkVersionSeen ??= promisify(execFile)('wrk', ['--version']).then(
+    ({ stdout }) => stdout,
+    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+  ).then((output) => /^wrk \S+/m.exec(output)?.[0]);
+  return wrkVersionSeen;
+}
+
 async function hasWrk(): Promise<boolean> {
-  wrkAvailable ??= await promisify(execFile)('wrk', ['--version']).then(
-    () => true,
-    (error: { stdout?: string; stderr?: string }) => /wrk \d/.test(`${error.stdout ?? ''}${error.stderr ?? ''}`),
-  );
-  return wrkAvailable;
+  return (await wrkVersion()) !== undefined;
 }
 
 /** "1.23ms" / "850.00us" / "1.02s" → milliseconds. */

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_ROOT } from './contender.js';
+import { CONTENDERS, WORKLOADS, type Contender, type Workload } from './contenders.js';
+
+export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [--rounds N] [--seconds N] [--warmup N]
+       [--contenders id,id] [--workloads page,write,nodb] [--no-supervisor] [--results-dir DIR] [--no-docs]
+  (default)  3 alternating rounds of 8 s per route after a 1 s warm-up; updates RESULTS.md and chart.svg
+  --quick    1 round of 2 s (under 2 minutes); results JSON only
+  --smoke    1 round of 1 s, /page only, pcluster + node:cluster Pool + pgbench, no supervisor timings
+contenders: ${CONTENDERS.map((c) => c.id).join(', ')}`;
+
+export interface BenchOptions {
+  readonly mode: 'full' | 'quick' | 'smoke';
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly workers: number;
+  readonly connections: number;
+  readonly contenders: readonly Contender[];
+  readonly workloads: readonly Workload[];
+  /** Time `pcluster start`/reload against PM2's with this many workers; 0 = skip. */
+  readonly supervisorWorkers: number;
+  readonly resultsDir: string;
+  readonly resultsName: string;
+  /** Rewrite RESULTS.md's generated section and chart.svg (full runs only, unless --no-docs). */
+  readonly writesDocs: boolean;
+}
+
+class UsageError extends Error {}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`--${name} ${value}: give a whole number${allowZero ? ' ≥ 0' : ' ≥ 1'}`);
+  return n;
+}
+
+function pick<T extends string>(name: string, value: string | undefined, known: readonly T[], fallback: readonly T[]): T[] {
+  if (value === undefined) return [...fallback];
+  const picked = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const unknown = picked.find((item) => !(known as readonly string[]).includes(item));
+  if (unknown !== undefined) throw new UsageError(`--${name}: unknown "${unknown}"; choose from ${known.join(', ')}`);
+  return picked as T[];
+}
+
+/** Parses the command line; prints the usage and exits 2 on a bad one. */
+export function parseBenchOptions(argv: readonly string[], today = new Date()): BenchOptions {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean' }, smoke: { type: 'boolean' }, rounds: { type: 'string' }, seconds: { type: 'string' },
+        warmup: { type: 'string' }, contenders: { type: 'string' }, workloads: { type: 'string' },
+        'no-supervisor': { type: 'boolean' }, 'results-dir': { type: 'string' }, 'no-docs': { type: 'boolean' }, help: { type: 'boolean' },
+      },
+    });
+    if (values.help === true) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const mode = values.smoke === true ? 'smoke' : values.quick === true ? 'quick' : 'full';
+    const defaults = {
+      full: { rounds: 3, seconds: 8, warmup: 1, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
+      quick: { rounds: 1, seconds: 2, warmup: 1, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
+      smoke: { rounds: 1, seconds: 1, warmup: 0, workloads: ['page'] as const, contenders: ['pcluster', 'cluster-pool', 'pgbench-prepared'], supervisorWorkers: 0 },
+    }[mode];
+    const ids = pick('contenders', values.contenders, CONTENDERS.map((c) => c.id), defaults.contenders);
+    return {
+      mode,
+      rounds: positiveInteger('rounds', values.rounds, defaults.rounds),
+      seconds: positiveInteger('seconds', values.seconds, defaults.seconds),
+      warmupSeconds: positiveInteger('warmup', values.warmup, defaults.warmup, true),
+      workers: 2,
+      connections: 32,
+      contenders: CONTENDERS.filter((c) => ids.includes(c.id)),
+      workloads: pick('workloads', values.workloads, WORKLOADS, defaults.workloads),
+      supervisorWorkers: values['no-supervisor'] === true ? 0 : defaults.supervisorWorkers,
+      resultsDir: path.resolve(values['results-dir'] ?? path.join(BENCH_ROOT, 'results')),
+      resultsName: `${today.toISOString().slice(0, 10)}${mode === 'full' ? '' : `-${mode}`}`,
+      writesDocs: mode === 'full' && values['no-docs'] !== true,
+    };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}

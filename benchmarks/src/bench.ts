@@ -1,0 +1,119 @@
+/**
+ * pcluster against the alternatives, in one run with the contenders alternating round by
+ * round (issue 6). `npm run bench` (full: updates RESULTS.md and chart.svg), `npm run bench:quick`,
+ * or `node benchmarks/dist/bench.js --help`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startPostgres } from 'pcluster/postgres';
+import { parseBenchOptions } from './bench-options.js';
+import type { BenchRun } from './bench-run.js';
+import { renderChart } from './chart.js';
+import { stopAll, track } from './cleanup.js';
+import { BENCH_ROOT, sleep } from './contender.js';
+import { wrkVersion } from './load.js';
+import { measureHttp, measurePgbench, type MeasureContext } from './measure.js';
+import { ratioTable, renderText, resultsTable, supervisorTable, targetsTable } from './report.js';
+import { updateResultsDoc } from './results-doc.js';
+import { resultsSection } from './results-section.js';
+import { connectionCount } from './samplers.js';
+import { seed } from './seed.js';
+import { summarise, type Measurement } from './summary.js';
+import { timePcluster, timePm2, type SupervisorTimings } from './supervisor-timings.js';
+import { checkTargets } from './targets.js';
+import { findPgbench } from './pgbench.js';
+
+const parsed = parseBenchOptions(process.argv.slice(2));
+const command = process.env['npm_lifecycle_event']?.startsWith('bench')
+  ? `npm run ${process.env['npm_lifecycle_event']}`
+  : `node benchmarks/dist/bench.js ${process.argv.slice(2).join(' ')}`.trim();
+
+async function loadTool(): Promise<string> {
+  return (await wrkVersion()) ?? `autocannon ${createRequire(import.meta.url)('autocannon/package.json').version as string}`;
+}
+
+/** Waits until the previous contender's backends are gone, so they are not counted against the next. */
+async function waitForNoConnections(admin: pg.Client, database: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = await connectionCount(admin, database);
+    if (left === 0) return;
+    if (Date.now() > deadline) return console.warn(`warning: ${left} connections still open before the next contender`);
+    await sleep(100);
+  }
+}
+
+const line = (m: Measurement, label: string): string =>
+  `${label.padEnd(26)} /${m.workload.padEnd(5)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.p99Ms.toFixed(2).padStart(7)} ms  ` +
+  `conns ${String(m.maxConnections).padStart(2)}  RSS ${Math.round(m.peakRssBytes / 1_048_576)} MB${m.failures > 0 ? `  FAILURES ${m.failures}` : ''}`;
+
+const server = await startPostgres({ maxConnections: 100 });
+const hasPgbench = findPgbench(server.binDir) !== undefined;
+if (!hasPgbench && parsed.contenders.some((c) => c.kind === 'pgbench')) console.warn('warning: no pgbench binary found; the pgbench contenders are skipped');
+const options = { ...parsed, contenders: parsed.contenders.filter((c) => hasPgbench || c.kind !== 'pgbench') };
+const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const admin = new pg.Client({ connectionString: server.connectionString });
+try {
+  await admin.connect();
+  await seed(server.connectionString);
+  const { contenders, workloads, rounds } = options;
+  console.log(`pcluster benchmark (${options.mode}): ${contenders.length} contenders × ${workloads.map((w) => `/${w}`).join(' ')}, ` +
+    `${rounds} round(s) of ${options.seconds} s, ${options.workers} workers, ${options.connections} connections; PostgreSQL ${server.version}\n`);
+  const measurements: Measurement[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+    const context: MeasureContext = { server, admin, round, workers: options.workers, connections: options.connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds };
+    for (const contender of order) {
+      const results = contender.kind === 'http'
+        ? await measureHttp(contender, workloads, context)
+        : workloads.includes('page') ? [await measurePgbench(contender, context)] : [];
+      for (const m of results) console.log(`round ${round}/${rounds}  ${line(m, contender.label)}`);
+      measurements.push(...results);
+      await waitForNoConnections(admin, server.database);
+    }
+  }
+  const supervisor: { pcluster?: SupervisorTimings; pm2?: SupervisorTimings } = {};
+  if (options.supervisorWorkers > 0) {
+    console.log(`\nsupervisor timings with ${options.supervisorWorkers} workers…`);
+    supervisor.pcluster = await timePcluster(server.connectionString, options.supervisorWorkers);
+    await waitForNoConnections(admin, server.database);
+    supervisor.pm2 = await timePm2(server.connectionString, options.supervisorWorkers);
+  }
+  const summaries = summarise(contenders, workloads, measurements);
+  const run: BenchRun = {
+    date: new Date().toISOString(),
+    command,
+    resultsName: options.resultsName,
+    machine: {
+      cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.versions.node, postgres: server.version, loadTool: await loadTool(),
+    },
+    settings: { mode: options.mode, rounds, seconds: options.seconds, warmupSeconds: options.warmupSeconds, workers: options.workers, connections: options.connections, workloads },
+    contenders: contenders.map(({ id, label, description, kind }) => ({ id, label, description, kind })),
+    measurements,
+    summaries,
+    targets: checkTargets(summaries),
+    supervisor,
+  };
+  console.log(`\n${renderText(resultsTable(summaries))}\n\n${renderText(ratioTable(summaries, contenders, workloads))}`);
+  if (run.targets.length > 0) console.log(`\n${renderText(targetsTable(run.targets))}`);
+  if (options.supervisorWorkers > 0) console.log(`\n${renderText(supervisorTable(supervisor.pcluster, supervisor.pm2))}`);
+  mkdirSync(options.resultsDir, { recursive: true });
+  const resultsFile = path.join(options.resultsDir, `${options.resultsName}.json`);
+  writeFileSync(resultsFile, `${JSON.stringify(run, null, 2)}\n`);
+  console.log(`\nresults: ${path.relative(process.cwd(), resultsFile)}`);
+  if (options.writesDocs) {
+    const caption = `${command} · ${run.date.slice(0, 10)} · ${run.machine.cores} cores · Node ${run.machine.node} · PostgreSQL ${server.version.split(' ')[0]} · ${options.workers} workers, ${options.connections} keep-alive connections`;
+    writeFileSync(path.join(BENCH_ROOT, 'chart.svg'), renderChart(summaries, contenders, workloads, caption));
+    updateResultsDoc(path.join(BENCH_ROOT, 'RESULTS.md'), resultsSection(run));
+    console.log('updated: benchmarks/RESULTS.md, benchmarks/chart.svg');
+  }
+} finally {
+  untrackServer();
+  await stopAll();
+  await admin.end().catch(() => {});
+  await server.destroy();
+}

@@ -1,0 +1,95 @@
+import { freePort } from 'pcluster/postgres';
+import { appPath, startPcluster, type RunningContender } from './contender.js';
+import { startNodeClusterApp } from './node-cluster-app.js';
+import { PrivatePm2 } from './private-pm2.js';
+
+export const WORKLOADS = ['page', 'write', 'nodb'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export interface StartContext {
+  readonly databaseUrl: string;
+  readonly workers: number;
+}
+
+interface ContenderBase {
+  readonly id: string;
+  /** Short name for tables and the chart. */
+  readonly label: string;
+  readonly description: string;
+}
+
+/** An HTTP server that serves the three routes; measured with wrk. */
+export interface HttpContender extends ContenderBase {
+  readonly kind: 'http';
+  start(context: StartContext): Promise<RunningContender>;
+}
+
+/** pgbench running the /page script straight against PostgreSQL (no HTTP); measured in transactions = pages. */
+export interface PgbenchContender extends ContenderBase {
+  readonly kind: 'pgbench';
+  readonly protocol: 'prepared' | 'extended';
+}
+
+export type Contender = HttpContender | PgbenchContender;
+
+/** PM2 cluster mode: a private daemon running `apps/pool-worker.mjs` in `workers` instances; stop() is `pm2 kill`. */
+async function startPm2Pool({ databaseUrl, workers }: StartContext): Promise<RunningContender> {
+  const port = await freePort();
+  const pm2 = await PrivatePm2.launch();
+  try {
+    await pm2.start({
+      name: 'bench-pool', script: appPath('pool-worker.mjs'), exec_mode: 'cluster', instances: workers,
+      wait_ready: true, autorestart: false, env: { PORT: String(port), DATABASE_URL: databaseUrl },
+    });
+  } catch (error) {
+    await pm2.kill();
+    throw error;
+  }
+  return { port, rootPid: pm2.daemonPid, pids: () => pm2.pids(), stop: () => pm2.kill() };
+}
+
+export const CONTENDERS: readonly Contender[] = [
+  {
+    id: 'pcluster', label: 'pcluster', kind: 'http',
+    description: 'pcluster start, default flags (one connection per worker, unnamed statements)',
+    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers),
+  },
+  {
+    id: 'pcluster-prepare-auto', label: 'pcluster --prepare auto', kind: 'http',
+    description: 'pcluster start --prepare auto (repeated queries become named prepared statements)',
+    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, ['--prepare', 'auto']),
+  },
+  {
+    id: 'per-request-connection', label: 'new connection per request', kind: 'http',
+    description: 'node:cluster; connect → queries → end on every request',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('per-request-connection.mjs', databaseUrl, workers),
+  },
+  {
+    id: 'original-recipe', label: 'original recipe', kind: 'http',
+    description: 'node:cluster; one global pg.Client per worker, SELECT 1 before every request, requests take turns',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('original-recipe.mjs', databaseUrl, workers),
+  },
+  {
+    id: 'cluster-pool', label: 'node:cluster + Pool(10)', kind: 'http',
+    description: 'node:cluster; pg.Pool({ max: 10 }) per worker',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('cluster-pool.mjs', databaseUrl, workers),
+  },
+  {
+    id: 'pm2-pool', label: 'PM2 + Pool(10)', kind: 'http',
+    description: 'PM2 7 cluster mode (private daemon); pg.Pool({ max: 10 }) per instance',
+    start: startPm2Pool,
+  },
+  {
+    id: 'hand-rolled', label: 'hand-rolled ceiling', kind: 'http',
+    description: 'node:cluster; one persistent pg.Client per worker, named prepared statements, no supervisor',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled.mjs', databaseUrl, workers),
+  },
+  {
+    id: 'pgbench-prepared', label: 'pgbench -M prepared', kind: 'pgbench', protocol: 'prepared',
+    description: 'pgbench, the /page script, -M prepared, one client per worker',
+  },
+  {
+    id: 'pgbench-extended', label: 'pgbench -M extended', kind: 'pgbench', protocol: 'extended',
+    description: 'pgbench, the /page script, -M extended, one client per worker',
+  },
+];

@@ -1,0 +1,115 @@
+/**
+ * The statement hot path in one process, without HTTP, without a second worker and without
+ * the load generator on the same cores: the CPU one /page (3 primary-key selects) costs
+ * through pcluster's connection keeper, statement queue and `--prepare auto` runner,
+ * against a bare pg.Client running the same named statements in turn, with and without
+ * an AsyncLocalStorage context per page (what `import { db }` needs). On a shared machine
+ * CPU time per page is steadier than req/s. `node benchmarks/dist/hot-path.js [--pages N] [--rounds N]`
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ConnectionKeeper } from '@pcluster/worker-runtime/internal/connection-keeper';
+import { DbSession } from '@pcluster/worker-runtime/internal/db-session';
+import { QueryRunner } from '@pcluster/worker-runtime/internal/query-runner';
+import { StatementQueue } from '@pcluster/worker-runtime/internal/statement-queue';
+import { WorkerMetrics } from '@pcluster/worker-runtime/internal/worker-metrics';
+import { startPostgres } from 'pcluster/postgres';
+import { median } from './summary.js';
+import { ACCOUNT_ROWS, seed } from './seed.js';
+
+const SELECT = 'SELECT id, name, balance FROM bench_accounts WHERE id = $1';
+const CONCURRENCY = 16;
+const randomId = (): number => 1 + Math.floor(Math.random() * ACCOUNT_ROWS);
+
+type Page = () => Promise<unknown[]>;
+
+/** A bare client: statements take turns through a promise chain, named prepared statements. */
+async function barePage(connectionString: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  let tail: Promise<unknown> = Promise.resolve();
+  const select = (): Promise<pg.QueryResult> => {
+    const turn = tail.then(() => client.query({ name: 'hot_path_select', text: SELECT, values: [randomId()] }));
+    tail = turn.catch(() => {});
+    return turn;
+  };
+  return {
+    page: async () => [(await select()).rows[0], (await select()).rows[0], (await select()).rows[0]],
+    close: () => client.end(),
+  };
+}
+
+/** pcluster's path, wired as a worker wires it (metrics included): one DbSession per page. */
+async function pclusterPage(connectionString: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  const metrics = new WorkerMetrics(1);
+  const keeper = new ConnectionKeeper(
+    { database: { connectionString, applicationName: 'pcluster:hot-path', session: {} }, validateAfterMs: 5_000, validationTimeoutMs: 1_000, connectionMaxAgeMs: 0 },
+    { stateChanged: (state) => (metrics.connectionState = state), validated: (result) => metrics.countValidation(result) },
+  );
+  await keeper.open();
+  const queue = new StatementQueue(keeper, { leaseTimeoutMs: 5_000, leakThresholdMs: 0 }, { leaseWaited: (seconds) => metrics.leaseWait.observe(seconds) });
+  const runner = new QueryRunner('auto');
+  return {
+    page: async () => {
+      const db = new DbSession(queue, runner, 'GET /page');
+      try {
+        return [(await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0]];
+      } finally {
+        queue.endSession(db);
+      }
+    },
+    close: () => keeper.close(),
+  };
+}
+
+const { values } = parseArgs({ options: { pages: { type: 'string' }, rounds: { type: 'string' } } });
+const pages = Number(values.pages ?? 20_000);
+const rounds = Number(values.rounds ?? 5);
+const storage = new AsyncLocalStorage<object>();
+const variants = [
+  { name: 'bare pg.Client', open: barePage, withContext: false },
+  { name: 'bare pg.Client + AsyncLocalStorage', open: barePage, withContext: true },
+  { name: 'pcluster statement path (+ AsyncLocalStorage)', open: pclusterPage, withContext: true },
+];
+
+const server = await startPostgres({ maxConnections: 20 });
+try {
+  await seed(server.connectionString);
+  const samples = new Map<string, { user: number; system: number; rate: number }[]>();
+  // Variants alternate round by round. AsyncLocalStorage turns Node's async hooks on for every promise
+  // in the process; disable() after its rounds turns them off again, so the bare rounds run without them.
+  for (let round = 1; round <= rounds; round++) {
+    for (const variant of variants) {
+      const { page, close } = await variant.open(server.connectionString);
+      const run = variant.withContext ? (): Promise<unknown[]> => storage.run({}, page) : page;
+      /** `count` pages, CONCURRENCY at a time, like a worker's concurrent requests. */
+      const runPages = async (count: number): Promise<void> => {
+        let started = 0;
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          while (started < count) {
+            started += 1;
+            await run();
+          }
+        }));
+      };
+      await runPages(pages / 10); // warm-up: JIT, prepared statements, buffers
+      const cpu = process.cpuUsage();
+      const startedAt = performance.now();
+      await runPages(pages);
+      const used = process.cpuUsage(cpu);
+      const seconds = (performance.now() - startedAt) / 1000;
+      await close();
+      if (variant.withContext) storage.disable();
+      const sample = { user: used.user / pages, system: used.system / pages, rate: pages / seconds };
+      samples.set(variant.name, [...(samples.get(variant.name) ?? []), sample]);
+      console.log(`round ${round}  ${variant.name.padEnd(48)} ${sample.rate.toFixed(0).padStart(6)} pages/s  CPU/page user ${sample.user.toFixed(1)} µs, system ${sample.system.toFixed(1)} µs`);
+    }
+  }
+  console.log(`\nmedians over ${rounds} rounds of ${pages} pages, ${CONCURRENCY} concurrent:`);
+  for (const [name, runs] of samples) {
+    console.log(`${name.padEnd(48)} ${median(runs.map((r) => r.rate)).toFixed(0).padStart(6)} pages/s  CPU/page user ${median(runs.map((r) => r.user)).toFixed(1)} µs, system ${median(runs.map((r) => r.system)).toFixed(1)} µs`);
+  }
+} finally {
+  await server.destroy();
+}

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { freePort } from 'pcluster/postgres';
+import { appPath, childContender, type RunningContender } from './contender.js';
+import { killAll, processTree } from './process-tree.js';
+
+/**
+ * Starts one of the hand-written node:cluster contenders (`apps/<file>`) with `workers`
+ * workers and resolves once its primary prints "ready" (every worker listens).
+ */
+export async function startNodeClusterApp(file: string, databaseUrl: string, workers: number, timeoutMs = 30_000): Promise<RunningContender> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [appPath(file)], {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, WORKERS: String(workers) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`${file} did not print "ready" within ${timeoutMs}ms`)), timeoutMs);
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        if (/^ready$/m.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${file} exited (${signal ?? code}) before it was ready`));
+      });
+    });
+  } catch (error) {
+    killAll(await processTree(child.pid!));
+    throw error;
+  }
+  child.stdout!.resume();
+  return childContender(child, port);
+}

@@ -1,0 +1,84 @@
+import type { Contender, Workload } from './contenders.js';
+import type { Summary } from './summary.js';
+import type { SupervisorTimings } from './supervisor-timings.js';
+import { PCLUSTER_VARIANTS, type TargetCheck } from './targets.js';
+
+/** A table both renderers understand: the terminal's padded columns and Markdown. */
+export interface Table {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+const mb = (bytes: number): string => `${Math.round(bytes / 1_048_576)}`;
+const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '–');
+const rate = (value: number): string => value.toFixed(0);
+export const times = (ratio: number): string => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–');
+
+export function renderText(table: Table): string {
+  const widths = table.header.map((cell, i) => Math.max(cell.length, ...table.rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(table.header), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(table: Table): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(table.header), line(table.header.map((_, i) => (i === 0 ? '---' : '---:'))), ...table.rows.map(line)].join('\n');
+}
+
+/** Per contender and workload: median req/s (range over rounds), median p50/p99, max connections, peak RSS, failures. */
+export function resultsTable(summaries: readonly Summary[]): Table {
+  return {
+    header: ['contender', 'route', 'req/s (median)', 'range', 'p50 ms', 'p99 ms', 'max conns', 'peak RSS MB', 'failures'],
+    rows: summaries.map((s) => [
+      s.label, `/${s.workload}`, rate(s.rps), `${rate(s.rpsMin)}–${rate(s.rpsMax)}`, ms(s.p50Ms), ms(s.p99Ms),
+      String(s.maxConnections), mb(s.peakRssBytes), String(s.failures),
+    ]),
+  };
+}
+
+/** pcluster ÷ each alternative, req/s per route (pgbench: /page only). */
+export function ratioTable(summaries: readonly Summary[], contenders: readonly Pick<Contender, 'id' | 'label'>[], workloads: readonly Workload[]): Table {
+  const find = (id: string, workload: Workload): Summary | undefined => summaries.find((s) => s.contender === id && s.workload === workload);
+  const variants = PCLUSTER_VARIANTS.filter((variant) => summaries.some((s) => s.contender === variant));
+  const others = contenders.filter((c) => !(PCLUSTER_VARIANTS as readonly string[]).includes(c.id) && summaries.some((s) => s.contender === c.id));
+  const header = ['pcluster ÷', ...variants.flatMap((variant) => workloads.map((w) => `${variant === 'pcluster' ? 'default' : '--prepare auto'} /${w}`))];
+  const rows = others.map((other) => [
+    other.label,
+    ...variants.flatMap((variant) =>
+      workloads.map((w) => {
+        const ours = find(variant, w);
+        const theirs = find(other.id, w);
+        return ours === undefined || theirs === undefined ? '–' : times(ours.rps / theirs.rps);
+      }),
+    ),
+  ]);
+  return { header, rows };
+}
+
+/** Each issue target, for each pcluster variant: the ratio, what was required, met or missed. */
+export function targetsTable(checks: readonly TargetCheck[]): Table {
+  return {
+    header: ['target (on /page)', 'pcluster variant', 'measured', 'verdict'],
+    rows: checks.map((check) => {
+      let measured = `${times(check.ratio)} (need ≥ ${check.minRatio}×)`;
+      if (check.connections !== undefined && check.p99Ms !== undefined) {
+        measured += `; conns ${check.connections.pcluster} vs ${check.connections.against}; p99 ${ms(check.p99Ms.pcluster)} vs ${ms(check.p99Ms.against)} ms`;
+      }
+      return [check.target, check.variant === 'pcluster' ? 'default' : '--prepare auto', measured, check.isMet ? 'met' : 'MISSED'];
+    }),
+  };
+}
+
+export function supervisorTable(pcluster: SupervisorTimings | undefined, pm2: SupervisorTimings | undefined): Table {
+  const cell = (timings: SupervisorTimings | undefined, pick: (t: SupervisorTimings) => string): string => (timings === undefined ? '–' : pick(timings));
+  const workers = pcluster?.workers ?? pm2?.workers ?? 0;
+  return {
+    header: [`${workers} workers, idle`, 'pcluster', 'PM2'],
+    rows: [
+      ['start → all workers ready (ms)', cell(pcluster, (t) => `${rate(t.startMs)} (pcluster start)`), cell(pm2, (t) => `${rate(t.startMs)} (pm2 start; + ${rate(t.daemonLaunchMs ?? 0)} daemon launch before)`)],
+      ['rolling reload of all workers (ms)', cell(pcluster, (t) => `${rate(t.reloadMs)} (kill -HUP)`), cell(pm2, (t) => `${rate(t.reloadMs)} (pm2 reload; CLI round trip ${rate(t.cliRoundTripMs ?? 0)})`)],
+      ['primary / daemon RSS MB (after start → after reload)', cell(pcluster, (t) => `${mb(t.primaryRssBytes)} → ${mb(t.primaryRssAfterReloadBytes)}`), cell(pm2, (t) => `${mb(t.primaryRssBytes)} → ${mb(t.primaryRssAfterReloadBytes)}`)],
+      ['whole tree RSS MB after start', cell(pcluster, (t) => mb(t.treeRssBytes)), cell(pm2, (t) => mb(t.treeRssBytes))],
+    ],
+  };
+}

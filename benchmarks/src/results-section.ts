@@ -1,0 +1,57 @@
+import type { BenchRun } from './bench-run.js';
+import { ratioTable, renderMarkdown, resultsTable, supervisorTable, targetsTable, times } from './report.js';
+
+/** The generated part of RESULTS.md for one run: command, machine, method, tables, verdicts. */
+export function resultsSection(run: BenchRun): string {
+  const { machine, settings } = run;
+  const verdict = (isMet: boolean): string =>
+    run.targets
+      .filter((check) => check.isMet === isMet)
+      .map((check) => `${check.target} — ${check.variant === 'pcluster' ? 'default' : '--prepare auto'}: ${times(check.ratio)}`)
+      .join('; ') || 'none';
+  return `
+## pcluster against the alternatives (issue 6)
+
+\`\`\`
+${run.command}
+\`\`\`
+
+Run on ${run.date.slice(0, 10)}: ${machine.cores} cores (${machine.cpuModel}), Node.js ${machine.node}, PostgreSQL
+${machine.postgres} (system binaries, the project's harness: scram-sha-256, \`fsync=off\`), load from
+\`${machine.loadTool} -t2 -c${settings.connections}\` keep-alive on the same machine. Every HTTP contender runs
+${settings.workers} worker processes serving the same three routes with the same SQL (\`benchmarks/apps/\`):
+\`/page\` = 3 primary-key selects on a 10k-row table, \`/write\` = BEGIN, UPDATE, INSERT, COMMIT,
+\`/nodb\` = no database. ${settings.rounds} rounds, contenders alternating (order reversed every other round),
+each route ${settings.seconds} s after a ${settings.warmupSeconds} s warm-up; a fresh start of every contender each round.
+req/s, p50 and p99 are medians over rounds; connections are the most client backends
+\`pg_stat_activity\` showed for the database (sampled every 100 ms); RSS is the peak of the summed VmRSS
+of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process).
+pgbench runs \`apps/pgbench-page.sql\` (one transaction = one page) with \`-c ${settings.workers} -j ${settings.workers} -T ${settings.seconds}\`.
+Raw numbers: \`benchmarks/results/${run.resultsName}.json\`.
+
+![req/s and connections per contender](chart.svg)
+
+${renderMarkdown(resultsTable(run.summaries))}
+
+### Ratios: pcluster ÷ each alternative (req/s, same run)
+
+${renderMarkdown(ratioTable(run.summaries, run.contenders, run.settings.workloads))}
+
+### Issue 6 targets (judged on \`/page\`)
+
+${renderMarkdown(targetsTable(run.targets))}
+
+**Met:** ${verdict(true)}.
+
+**Missed:** ${verdict(false)}.
+
+### Supervisor, idle (${run.supervisor.pcluster?.workers ?? run.supervisor.pm2?.workers ?? 0} workers)
+
+${run.supervisor.pcluster === undefined && run.supervisor.pm2 === undefined ? 'Not measured in this run.' : renderMarkdown(supervisorTable(run.supervisor.pcluster, run.supervisor.pm2))}
+
+pcluster: ready = connected to PostgreSQL and listening, polled on \`/status\` every 25 ms; reload = \`kill -HUP\`
+until all workers are generation 2 (one at a time, make-before-break). PM2: \`wait_ready\` (ready = listening; its
+Pool connects on first use), \`pm2 start -i N\` until every instance is online, \`pm2 reload\` until it returns
+(PM2 replaces 2 instances at a time by default).
+`;
+}

@@ -1,0 +1,65 @@
+import type { Contender, Workload } from './contenders.js';
+
+/** One measured run of one contender on one workload in one round. */
+export interface Measurement {
+  readonly round: number;
+  readonly contender: string;
+  readonly workload: Workload;
+  /** req/s for HTTP contenders, transactions (= pages) per second for pgbench. */
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly failures: number;
+  /** Most client backends PostgreSQL showed for the database during the run (sampled every 100 ms). */
+  readonly maxConnections: number;
+  /** Peak of the summed VmRSS over the contender's process tree during the run (sampled every 200 ms). */
+  readonly peakRssBytes: number;
+}
+
+/** A contender's result on one workload across rounds: medians of rates and latencies, maxima of resources. */
+export interface Summary {
+  readonly contender: string;
+  readonly label: string;
+  readonly workload: Workload;
+  readonly rounds: number;
+  readonly rps: number;
+  readonly rpsMin: number;
+  readonly rpsMax: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxConnections: number;
+  readonly peakRssBytes: number;
+  readonly failures: number;
+}
+
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Summaries in contender order, then workload order; combinations without measurements are left out. */
+export function summarise(contenders: readonly Contender[], workloads: readonly Workload[], measurements: readonly Measurement[]): Summary[] {
+  return contenders.flatMap((contender) =>
+    workloads.flatMap((workload) => {
+      const runs = measurements.filter((m) => m.contender === contender.id && m.workload === workload);
+      if (runs.length === 0) return [];
+      const rates = runs.map((m) => m.rps);
+      return [{
+        contender: contender.id,
+        label: contender.label,
+        workload,
+        rounds: runs.length,
+        rps: median(rates),
+        rpsMin: Math.min(...rates),
+        rpsMax: Math.max(...rates),
+        p50Ms: median(runs.map((m) => m.p50Ms)),
+        p99Ms: median(runs.map((m) => m.p99Ms)),
+        maxConnections: Math.max(...runs.map((m) => m.maxConnections)),
+        peakRssBytes: Math.max(...runs.map((m) => m.peakRssBytes)),
+        failures: runs.reduce((sum, m) => sum + m.failures, 0),
+      }];
+    }),
+  );
+}
