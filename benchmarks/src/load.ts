@@ -40,12 +40,9 @@ function wrkDuration(text: string): number {
   return { us: value / 1000, ms: value, s: value * 1000, m: value * 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
 }
 
-async function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
-  const { stdout } = await promisify(execFile)('wrk', ['-t2', `-c${options.connections}`, `-d${options.durationSeconds}s`, '--latency', url], {
-    maxBuffer: 1 << 20,
-  });
+/** wrk's `--latency` report → a LoadResult (socket errors and non-2xx responses count as failures). */
+export function parseWrkOutput(stdout: string): LoadResult {
   const number = (pattern: RegExp): number => Number(pattern.exec(stdout)?.[1] ?? 0);
-  const requests = number(/(\d+) requests in/);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const socketFailures = socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0);
   return {
@@ -53,9 +50,16 @@ async function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
     p50Ms: wrkDuration(/\s50%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
     p99Ms: wrkDuration(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
-    requests,
+    requests: number(/(\d+) requests in/),
     failures: socketFailures + number(/Non-2xx or 3xx responses: (\d+)/),
   };
+}
+
+async function runWrk(url: string, options: LoadOptions): Promise<LoadResult> {
+  const { stdout } = await promisify(execFile)('wrk', ['-t2', `-c${options.connections}`, `-d${options.durationSeconds}s`, '--latency', url], {
+    maxBuffer: 1 << 20,
+  });
+  return parseWrkOutput(stdout);
 }
 
 async function runAutocannon(url: string, options: LoadOptions): Promise<LoadResult> {

@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
+import { ratioTable } from '@pcluster/benchmarks/dist/report.js';
+import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
+import { median, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
+import { checkTargets } from '@pcluster/benchmarks/dist/targets.js';
+
+const WRK_REPORT = `Running 8s test @ http://127.0.0.1:40123/page
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     9.12ms    3.01ms  71.20ms   85.00%
+    Req/Sec     1.80k   210.00     2.10k    70.00%
+  Latency Distribution
+     50%  850.00us
+     75%   10.10ms
+     90%   12.00ms
+     99%    1.02s
+  28800 requests in 8.10s, 5.10MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:   3555.56
+Transfer/sec:    644.00KB
+`;
+
+const measurement = (overrides: Partial<Measurement>): Measurement => ({
+  round: 1, contender: 'pcluster', workload: 'page', rps: 1000, p50Ms: 5, p99Ms: 20, requests: 8000, failures: 0,
+  maxConnections: 2, peakRssBytes: 100e6, ...overrides,
+});
+
+const summary = (contender: string, rps: number, more: Partial<Summary> = {}): Summary => ({
+  contender, label: contender, workload: 'page', rounds: 3, rps, rpsMin: rps, rpsMax: rps, p50Ms: 5, p99Ms: 20,
+  maxConnections: 2, peakRssBytes: 100e6, failures: 0, ...more,
+});
+
+describe('benchmark arithmetic', () => {
+  it('reads rate, percentiles in any unit, and failures from wrk --latency output', () => {
+    expect(parseWrkOutput(WRK_REPORT)).to.deep.equal({
+      tool: 'wrk', requestsPerSecond: 3555.56, p50Ms: 0.85, p99Ms: 1020, requests: 28800, failures: 2 + 3 + 4,
+    });
+  });
+
+  it('summarises rounds as medians of rates and latencies and maxima of resources', () => {
+    expect(median([3, 1, 2])).to.equal(2);
+    expect(median([4, 1, 3, 2])).to.equal(2.5);
+    const [only, ...rest] = summarise([{ id: 'pcluster', label: 'pcluster' } as never], ['page', 'write'], [
+      measurement({ round: 1, rps: 900, p99Ms: 30, maxConnections: 2, peakRssBytes: 90e6 }),
+      measurement({ round: 2, rps: 1100, p99Ms: 10, maxConnections: 3, failures: 1 }),
+      measurement({ round: 3, rps: 1000, p99Ms: 20, peakRssBytes: 120e6, failures: 2 }),
+    ]);
+    expect(rest, 'no /write measurements, so no /write summary').to.be.empty;
+    expect(only).to.include({ rounds: 3, rps: 1000, rpsMin: 900, rpsMax: 1100, p99Ms: 20, maxConnections: 3, peakRssBytes: 120e6, failures: 3 });
+  });
+
+  it('judges each target as pcluster ÷ the alternative, and PM2 also on connections and p99', () => {
+    const pm2 = summary('pm2-pool', 1000, { maxConnections: 20, p99Ms: 40 });
+    const check = (ours: Summary) => checkTargets([ours, pm2]).find((c) => c.against === 'pm2-pool')!;
+    expect(check(summary('pcluster', 1800, { maxConnections: 2, p99Ms: 40 }))).to.include({ ratio: 1.8, isMet: true });
+    expect(check(summary('pcluster', 1799, { maxConnections: 2, p99Ms: 40 })).isMet, 'ratio just short').to.equal(false);
+    expect(check(summary('pcluster', 3000, { maxConnections: 3, p99Ms: 40 })).isMet, 'more than 1/10 of its connections').to.equal(false);
+    expect(check(summary('pcluster', 3000, { maxConnections: 2, p99Ms: 41 })).isMet, 'worse p99').to.equal(false);
+
+    const checks = checkTargets([summary('pcluster', 500), summary('pcluster-prepare-auto', 1000), summary('hand-rolled', 1000)]);
+    expect(checks.map((c) => [c.variant, c.against, c.isMet])).to.deep.equal([
+      ['pcluster', 'hand-rolled', false],
+      ['pcluster-prepare-auto', 'hand-rolled', true],
+    ]);
+  });
+
+  it('tabulates pcluster ÷ each alternative per route, with a dash where either side was not measured', () => {
+    const contenders = ['pcluster', 'original-recipe', 'pgbench-prepared'].map((id) => ({ id, label: id }));
+    const table = ratioTable([summary('pcluster', 3000), summary('original-recipe', 1500), summary('pgbench-prepared', 6000),
+      summary('pcluster', 900, { workload: 'write' }), summary('original-recipe', 1000, { workload: 'write' })], contenders, ['page', 'write']);
+    expect(table.header).to.deep.equal(['pcluster ÷', 'default /page', 'default /write']);
+    expect(table.rows).to.deep.equal([['original-recipe', '2.00×', '0.90×'], ['pgbench-prepared', '0.50×', '–']]);
+  });
+
+  describe('RESULTS.md', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-results-doc-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('gets the generated section before the hand-written ones, then has only that section replaced', () => {
+      const file = path.join(dir, 'RESULTS.md');
+      writeFileSync(file, '# Results\n\nIntro.\n\n## Hand-written\n\nKept.\n');
+      updateResultsDoc(file, 'first run');
+      const once = readFileSync(file, 'utf8');
+      expect(once.indexOf('first run')).to.be.within(once.indexOf('Intro.'), once.indexOf('## Hand-written'));
+      updateResultsDoc(file, 'second run');
+      const twice = readFileSync(file, 'utf8');
+      expect(twice).to.equal(once.replace('first run', 'second run'));
+    });
+  });
+});
