@@ -5,8 +5,10 @@ import { CONTENDERS, WORKLOADS, type Contender, type Workload } from './contende
 
 export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [--rounds N] [--seconds N] [--warmup N]
        [--contenders id,id] [--workloads page,write,nodb] [--no-supervisor] [--results-dir DIR] [--no-docs]
-  (default)  3 alternating rounds of 8 s per route after a 1 s warm-up; updates RESULTS.md and chart.svg
-  --quick    1 round of 2 s (under 2 minutes); results JSON only
+  (default)  3 alternating rounds of 8 s per route, after 3 s of warm-up on each route; updates RESULTS.md and chart.svg
+  --quick    1 round of 2 s per route after 1 s of warm-up on each (under 2 minutes; workers are not
+             fully warm, so its ratios are indicative only); results JSON only
+  --warmup N seconds of load on each route of a freshly started contender before any route is measured
   --smoke    1 round of 1 s, /page only, pcluster + node:cluster Pool + pgbench, no supervisor timings
 contenders: ${CONTENDERS.map((c) => c.id).join(', ')}`;
 
@@ -61,7 +63,7 @@ export function parseBenchOptions(argv: readonly string[], today = new Date()): 
     }
     const mode = values.smoke === true ? 'smoke' : values.quick === true ? 'quick' : 'full';
     const defaults = {
-      full: { rounds: 3, seconds: 8, warmup: 1, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
+      full: { rounds: 3, seconds: 8, warmup: 3, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
       quick: { rounds: 1, seconds: 2, warmup: 1, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
       smoke: { rounds: 1, seconds: 1, warmup: 0, workloads: ['page'] as const, contenders: ['pcluster', 'cluster-pool', 'pgbench-prepared'], supervisorWorkers: 0 },
     }[mode];

@@ -30,17 +30,24 @@ async function sampled<T>(context: MeasureContext, rootPid: number, measure: () 
   }
 }
 
-/** Starts the contender, then for each workload a warm-up and one measured wrk run; always stops it. */
+/**
+ * Starts the contender, warms up every workload in turn, then measures each with one wrk run;
+ * always stops it. Fresh workers need ~5 s of load to reach their steady rate (the first 2 s
+ * ran at ~30% of it here: JIT tiers, young-generation sizing, new PostgreSQL backends), and
+ * most of that carries over between routes, so all routes are warmed before any is measured.
+ */
 export async function measureHttp(contender: HttpContender, workloads: readonly Workload[], context: MeasureContext): Promise<Measurement[]> {
   const running = await contender.start({ databaseUrl: context.server.connectionString, workers: context.workers });
   const untrack = track(running);
+  const url = (workload: Workload): string => `http://127.0.0.1:${running.port}/${workload}`;
   try {
+    if (context.warmupSeconds > 0) {
+      for (const workload of workloads) await runLoad(url(workload), { connections: context.connections, durationSeconds: context.warmupSeconds });
+    }
     const measurements: Measurement[] = [];
     for (const workload of workloads) {
-      const url = `http://127.0.0.1:${running.port}/${workload}`;
-      if (context.warmupSeconds > 0) await runLoad(url, { connections: context.connections, durationSeconds: context.warmupSeconds });
       const { result, maxConnections, peakRssBytes } = await sampled(context, running.rootPid, () =>
-        runLoad(url, { connections: context.connections, durationSeconds: context.seconds }),
+        runLoad(url(workload), { connections: context.connections, durationSeconds: context.seconds }),
       );
       measurements.push({
         round: context.round, contender: contender.id, workload, rps: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms,

@@ -22,7 +22,8 @@ ${machine.postgres} (system binaries, the project's harness: scram-sha-256, \`fs
 ${settings.workers} worker processes serving the same three routes with the same SQL (\`benchmarks/apps/\`):
 \`/page\` = 3 primary-key selects on a 10k-row table, \`/write\` = BEGIN, UPDATE, INSERT, COMMIT,
 \`/nodb\` = no database. ${settings.rounds} rounds, contenders alternating (order reversed every other round),
-each route ${settings.seconds} s after a ${settings.warmupSeconds} s warm-up; a fresh start of every contender each round.
+a fresh start of every contender each round, then ${settings.warmupSeconds} s of warm-up load on every route before
+any is measured (fresh workers need ~5 s of load to reach their steady rate), then each route ${settings.seconds} s.
 req/s, p50 and p99 are medians over rounds; connections are the most client backends
 \`pg_stat_activity\` showed for the database (sampled every 100 ms); RSS is the peak of the summed VmRSS
 of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process).
