@@ -48,7 +48,8 @@ async function waitForNoConnections(admin: pg.Client, database: string): Promise
 
 const line = (m: Measurement, label: string): string =>
   `${label.padEnd(26)} /${m.workload.padEnd(5)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.p99Ms.toFixed(2).padStart(7)} ms  ` +
-  `conns ${String(m.maxConnections).padStart(2)}  RSS ${Math.round(m.peakRssBytes / 1_048_576)} MB${m.failures > 0 ? `  FAILURES ${m.failures}` : ''}`;
+  `conns ${String(m.maxConnections).padStart(2)}  RSS ${Math.round(m.peakRssBytes / 1_048_576)} MB  CPU µs/req ${m.appCpuUsPerRequest.toFixed(0)} + PostgreSQL ${m.dbCpuUsPerRequest.toFixed(0)}` +
+  `${m.failures > 0 ? `  FAILURES ${m.failures}` : ''}`;
 
 const server = await startPostgres({ maxConnections: 100 });
 const hasPgbench = findPgbench(server.binDir) !== undefined;

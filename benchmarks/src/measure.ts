@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type pg from 'pg';
 import type { PostgresServer } from 'pcluster/postgres';
 import { track } from './cleanup.js';
 import type { HttpContender, PgbenchContender, Workload } from './contenders.js';
 import { runLoad } from './load.js';
 import { startPgbench } from './pgbench.js';
+import { isAlive, treeCpuMs } from './process-tree.js';
 import { sampleConnections, samplePeakRss } from './samplers.js';
 import type { Measurement } from './summary.js';
 
@@ -18,17 +21,41 @@ export interface MeasureContext {
   readonly warmupSeconds: number;
 }
 
-/** Runs `measure` while sampling the database's connections and the process tree's RSS. */
-async function sampled<T>(context: MeasureContext, rootPid: number, measure: () => Promise<T>): Promise<{ result: T; maxConnections: number; peakRssBytes: number }> {
+/** The postmaster's pid, from the first line of `postmaster.pid` in its data directory. */
+function postmasterPid(server: PostgresServer): number {
+  return Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+interface Sampled<T> {
+  readonly result: T;
+  readonly maxConnections: number;
+  readonly peakRssBytes: number;
+  /** CPU ms the contender's process tree used during the run; NaN when it is gone by the end (pgbench). */
+  readonly appCpuMs: number;
+  /** CPU ms the whole PostgreSQL server (postmaster, backends, background processes) used during the run. */
+  readonly dbCpuMs: number;
+}
+
+/** Runs `measure` while sampling the database's connections and the process tree's RSS, and accounts the CPU both used. */
+async function sampled<T>(context: MeasureContext, rootPid: number, measure: () => Promise<T>): Promise<Sampled<T>> {
+  const postmaster = postmasterPid(context.server);
+  const [appCpuBefore, dbCpuBefore] = [await treeCpuMs(rootPid), await treeCpuMs(postmaster)];
   const connections = sampleConnections(context.admin, context.server.database);
   const rss = samplePeakRss(rootPid);
   try {
     const result = await measure();
-    return { result, maxConnections: (await connections.stop()).max, peakRssBytes: (await rss.stop()).peakBytes };
+    const [appCpuAfter, dbCpuAfter] = [isAlive(rootPid) ? await treeCpuMs(rootPid) : NaN, await treeCpuMs(postmaster)];
+    return {
+      result, maxConnections: (await connections.stop()).max, peakRssBytes: (await rss.stop()).peakBytes,
+      appCpuMs: appCpuAfter - appCpuBefore, dbCpuMs: dbCpuAfter - dbCpuBefore,
+    };
   } finally {
     await Promise.allSettled([connections.stop(), rss.stop()]);
   }
 }
+
+/** CPU µs per request (or pgbench transaction). */
+const perRequest = (cpuMs: number, requests: number): number => (requests > 0 ? (cpuMs * 1000) / requests : NaN);
 
 /**
  * Starts the contender, warms up every workload in turn, then measures each with one wrk run;
@@ -46,12 +73,13 @@ export async function measureHttp(contender: HttpContender, workloads: readonly 
     }
     const measurements: Measurement[] = [];
     for (const workload of workloads) {
-      const { result, maxConnections, peakRssBytes } = await sampled(context, running.rootPid, () =>
+      const { result, maxConnections, peakRssBytes, appCpuMs, dbCpuMs } = await sampled(context, running.rootPid, () =>
         runLoad(url(workload), { connections: context.connections, durationSeconds: context.seconds }),
       );
       measurements.push({
         round: context.round, contender: contender.id, workload, rps: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
         requests: result.requests, failures: result.failures, maxConnections, peakRssBytes,
+        appCpuUsPerRequest: perRequest(appCpuMs, result.requests), dbCpuUsPerRequest: perRequest(dbCpuMs, result.requests),
       });
     }
     return measurements;
@@ -66,9 +94,10 @@ export async function measurePgbench(contender: PgbenchContender, context: Measu
   const options = { protocol: contender.protocol, clients: context.workers };
   if (context.warmupSeconds > 0) await startPgbench(context.server, { ...options, seconds: context.warmupSeconds }).result;
   const pgbench = startPgbench(context.server, { ...options, seconds: context.seconds });
-  const { result, maxConnections, peakRssBytes } = await sampled(context, pgbench.pid, () => pgbench.result);
+  const { result, maxConnections, peakRssBytes, appCpuMs, dbCpuMs } = await sampled(context, pgbench.pid, () => pgbench.result);
   return {
     round: context.round, contender: contender.id, workload: 'page', rps: result.tps, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
     requests: result.transactions, failures: result.failures, maxConnections, peakRssBytes,
+    appCpuUsPerRequest: perRequest(appCpuMs, result.transactions), dbCpuUsPerRequest: perRequest(dbCpuMs, result.transactions),
   };
 }

@@ -29,6 +29,30 @@ export async function treeRssBytes(pids: readonly number[]): Promise<number> {
   return total;
 }
 
+/** USER_HZ, the unit of the CPU times in /proc/<pid>/stat: 100 on every Linux ABI. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system) of one process and of its children it has reaped, in ms; 0 when
+ * it is gone. Summed over a live tree, every process's CPU counts exactly once: a live one in
+ * its own fields, an exited one in its parent's.
+ */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (stat === '') return 0;
+  // Fields after the command name: state is [0], utime/stime/cutime/cstime are [11]–[14].
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU time in ms of the process tree of `root`, including its reaped processes. */
+export async function treeCpuMs(root: number): Promise<number> {
+  let total = 0;
+  for (const pid of await processTree(root)) total += await cpuMs(pid);
+  return total;
+}
+
 /** True while `pid` runs (a zombie waiting for its parent to reap it counts as gone). */
 export function isAlive(pid: number): boolean {
   try {

@@ -12,6 +12,7 @@ export interface Table {
 const mb = (bytes: number): string => `${Math.round(bytes / 1_048_576)}`;
 const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '–');
 const rate = (value: number): string => value.toFixed(0);
+const micros = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : '–');
 export const times = (ratio: number): string => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–');
 
 export function renderText(table: Table): string {
@@ -25,13 +26,13 @@ export function renderMarkdown(table: Table): string {
   return [line(table.header), line(table.header.map((_, i) => (i === 0 ? '---' : '---:'))), ...table.rows.map(line)].join('\n');
 }
 
-/** Per contender and workload: median req/s (range over rounds), median p50/p99, max connections, peak RSS, failures. */
+/** Per contender and workload: median req/s (range over rounds), median p50/p99, max connections, peak RSS, median CPU per request, failures. */
 export function resultsTable(summaries: readonly Summary[]): Table {
   return {
-    header: ['contender', 'route', 'req/s (median)', 'range', 'p50 ms', 'p99 ms', 'max conns', 'peak RSS MB', 'failures'],
+    header: ['contender', 'route', 'req/s (median)', 'range', 'p50 ms', 'p99 ms', 'max conns', 'peak RSS MB', 'CPU µs/req app', 'CPU µs/req PostgreSQL', 'failures'],
     rows: summaries.map((s) => [
       s.label, `/${s.workload}`, rate(s.rps), `${rate(s.rpsMin)}–${rate(s.rpsMax)}`, ms(s.p50Ms), ms(s.p99Ms),
-      String(s.maxConnections), mb(s.peakRssBytes), String(s.failures),
+      String(s.maxConnections), mb(s.peakRssBytes), micros(s.appCpuUsPerRequest), micros(s.dbCpuUsPerRequest), String(s.failures),
     ]),
   };
 }

@@ -26,7 +26,9 @@ a fresh start of every contender each round, then ${settings.warmupSeconds} s of
 any is measured (fresh workers need ~5 s of load to reach their steady rate), then each route ${settings.seconds} s.
 req/s, p50 and p99 are medians over rounds; connections are the most client backends
 \`pg_stat_activity\` showed for the database (sampled every 100 ms); RSS is the peak of the summed VmRSS
-of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process).
+of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process); CPU µs/req is the
+user + system time (\`/proc/<pid>/stat\`, reaped children included) of the contender's tree and of the whole
+PostgreSQL server during the measured run, divided by its requests: steadier than req/s on a shared machine.
 pgbench runs \`apps/pgbench-page.sql\` (one transaction = one page) with \`-c ${settings.workers} -j ${settings.workers} -T ${settings.seconds}\`.
 Raw numbers: \`benchmarks/results/${run.resultsName}.json\`.
 

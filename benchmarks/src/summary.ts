@@ -15,6 +15,10 @@ export interface Measurement {
   readonly maxConnections: number;
   /** Peak of the summed VmRSS over the contender's process tree during the run (sampled every 200 ms). */
   readonly peakRssBytes: number;
+  /** CPU µs per request used by the contender's process tree (primary or daemon + workers); NaN for pgbench, gone when it is read. */
+  readonly appCpuUsPerRequest: number;
+  /** CPU µs per request used by the whole PostgreSQL server. */
+  readonly dbCpuUsPerRequest: number;
 }
 
 /** A contender's result on one workload across rounds: medians of rates and latencies, maxima of resources. */
@@ -30,6 +34,9 @@ export interface Summary {
   readonly p99Ms: number;
   readonly maxConnections: number;
   readonly peakRssBytes: number;
+  /** Medians over rounds of the CPU µs per request of the contender and of PostgreSQL. */
+  readonly appCpuUsPerRequest: number;
+  readonly dbCpuUsPerRequest: number;
   readonly failures: number;
 }
 
@@ -58,6 +65,8 @@ export function summarise(contenders: readonly Contender[], workloads: readonly 
         p99Ms: median(runs.map((m) => m.p99Ms)),
         maxConnections: Math.max(...runs.map((m) => m.maxConnections)),
         peakRssBytes: Math.max(...runs.map((m) => m.peakRssBytes)),
+        appCpuUsPerRequest: median(runs.map((m) => m.appCpuUsPerRequest)),
+        dbCpuUsPerRequest: median(runs.map((m) => m.dbCpuUsPerRequest)),
         failures: runs.reduce((sum, m) => sum + m.failures, 0),
       }];
     }),

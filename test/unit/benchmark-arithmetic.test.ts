@@ -27,12 +27,12 @@ Transfer/sec:    644.00KB
 
 const measurement = (overrides: Partial<Measurement>): Measurement => ({
   round: 1, contender: 'pcluster', workload: 'page', rps: 1000, p50Ms: 5, p99Ms: 20, requests: 8000, failures: 0,
-  maxConnections: 2, peakRssBytes: 100e6, ...overrides,
+  maxConnections: 2, peakRssBytes: 100e6, appCpuUsPerRequest: 200, dbCpuUsPerRequest: 100, ...overrides,
 });
 
 const summary = (contender: string, rps: number, more: Partial<Summary> = {}): Summary => ({
   contender, label: contender, workload: 'page', rounds: 3, rps, rpsMin: rps, rpsMax: rps, p50Ms: 5, p99Ms: 20,
-  maxConnections: 2, peakRssBytes: 100e6, failures: 0, ...more,
+  maxConnections: 2, peakRssBytes: 100e6, appCpuUsPerRequest: 200, dbCpuUsPerRequest: 100, failures: 0, ...more,
 });
 
 describe('benchmark arithmetic', () => {
@@ -48,10 +48,10 @@ describe('benchmark arithmetic', () => {
     const [only, ...rest] = summarise([{ id: 'pcluster', label: 'pcluster' } as never], ['page', 'write'], [
       measurement({ round: 1, rps: 900, p99Ms: 30, maxConnections: 2, peakRssBytes: 90e6 }),
       measurement({ round: 2, rps: 1100, p99Ms: 10, maxConnections: 3, failures: 1 }),
-      measurement({ round: 3, rps: 1000, p99Ms: 20, peakRssBytes: 120e6, failures: 2 }),
+      measurement({ round: 3, rps: 1000, p99Ms: 20, peakRssBytes: 120e6, failures: 2, appCpuUsPerRequest: 260 }),
     ]);
     expect(rest, 'no /write measurements, so no /write summary').to.be.empty;
-    expect(only).to.include({ rounds: 3, rps: 1000, rpsMin: 900, rpsMax: 1100, p99Ms: 20, maxConnections: 3, peakRssBytes: 120e6, failures: 3 });
+    expect(only).to.include({ rounds: 3, rps: 1000, rpsMin: 900, rpsMax: 1100, p99Ms: 20, maxConnections: 3, peakRssBytes: 120e6, failures: 3, appCpuUsPerRequest: 200 });
   });
 
   it('judges each target as pcluster ÷ the alternative, and PM2 also on connections and p99', () => {
