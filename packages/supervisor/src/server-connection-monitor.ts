@@ -15,7 +15,9 @@ export interface MonitorEvents {
  * workers say they hold. The query runs on one ready worker's own connection (so the
  * cluster still holds exactly one connection per worker); a backend no live worker owns —
  * left by a worker that vanished without closing, say after a network partition — is
- * terminated once it has been an orphan for `orphanGraceMs`.
+ * terminated once it has been an orphan for `orphanGraceMs`. A backend is only called an
+ * orphan when no worker owns it in two rounds running: between a worker's connect and its
+ * report of the backend pid reaching the primary, its own connection looks unowned.
  */
 export class ServerConnectionMonitor {
   readonly #prefix: string;
@@ -23,6 +25,8 @@ export class ServerConnectionMonitor {
   readonly #log: Logger;
   readonly #events: MonitorEvents;
   readonly #orphanSince = new Map<number, number>();
+  /** Backends no worker owned in the previous round: a worker that has just connected may not have told us its pid yet. */
+  #unownedLastRound = new Set<number>();
   readonly #waiting = new Map<number, (answer: Answer) => void>();
   #nextRequestId = 1;
   #isBusy = false;
@@ -48,7 +52,7 @@ export class ServerConnectionMonitor {
         this.#events.orphansTerminated(answer.terminated.length);
         for (const pid of answer.terminated) this.#orphanSince.delete(pid);
       }
-      this.#compare(answer.backends, handles, Date.now());
+      this.#compare(answer.backends, handles, now);
     } finally {
       this.#isBusy = false;
     }
@@ -61,7 +65,9 @@ export class ServerConnectionMonitor {
   #compare(backends: readonly ServerBackend[], handles: readonly WorkerHandle[], now: number): void {
     const owned = new Set(handles.map((h) => h.backendPid).filter((pid): pid is number => pid !== null));
     this.#events.counted(backends.length);
-    const orphans = backends.filter((b) => !owned.has(b.pid));
+    const unowned = backends.filter((b) => !owned.has(b.pid));
+    const orphans = unowned.filter((b) => this.#unownedLastRound.has(b.pid));
+    this.#unownedLastRound = new Set(unowned.map((b) => b.pid));
     for (const pid of this.#orphanSince.keys()) if (!orphans.some((o) => o.pid === pid)) this.#orphanSince.delete(pid);
     for (const orphan of orphans) {
       if (this.#orphanSince.has(orphan.pid)) continue;
