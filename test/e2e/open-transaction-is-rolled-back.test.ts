@@ -28,4 +28,14 @@ describe('a request that leaves a transaction open', () => {
     expect(logged['durationMs']).to.be.a('number');
     expect((await cluster.stop()).code).to.equal(0);
   });
+
+  it('is rolled back too when a statement fails inside it: the error comes before the server says the transaction is open', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    expect((await getJson(`${cluster.url}/fail-in-transaction`)).body['code']).to.equal('22012');
+    const next = await getJson(`${cluster.url}/in-transaction`);
+    expect(next.status, 'the next request is not stuck in the failed transaction').to.equal(200);
+    expect(next.body['inTransaction']).to.equal(false);
+    expect(metricValue(await (await fetch(`${cluster.metricsUrl}/metrics`)).text(), 'pcluster_db_rollbacks_total')).to.equal(1);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
 });

@@ -55,6 +55,8 @@ export class ConnectionKeeper {
   #reconnectAttempt = 0;
   #reconnecting: Promise<void> | null = null;
   #readyWaiters = new Set<() => void>();
+  /** The one statement waiting for the server's ReadyForQuery after an error (see afterReadyForQuery). */
+  #awaitingReadyForQuery: (() => void) | null = null;
 
   constructor(settings: KeeperSettings, events: KeeperEvents = {}) {
     this.#settings = settings;
@@ -165,6 +167,31 @@ export class ConnectionKeeper {
     return client.getTransactionStatus() as 'I' | 'T' | 'E';
   }
 
+  /**
+   * True when `client` has had the server's ReadyForQuery for everything sent on it (or is no longer
+   * the live connection). node-postgres reports an ErrorResponse before that ReadyForQuery arrives.
+   */
+  hasReadyForQuery(client: pg.Client): boolean {
+    return client !== this.#client || (client as unknown as { readyForQuery: boolean }).readyForQuery;
+  }
+
+  /** Calls `then` once `client` has had its ReadyForQuery, or at once when the connection is lost or closed first. */
+  afterReadyForQuery(client: pg.Client, then: () => void): void {
+    if (this.hasReadyForQuery(client)) {
+      then();
+      return;
+    }
+    const { connection } = client;
+    const settle = (): void => {
+      connection.off('readyForQuery', settle);
+      this.#awaitingReadyForQuery = null;
+      then();
+    };
+    // node-postgres' own readyForQuery listener was added at connect, so it has run (status, queue) when this one runs.
+    connection.on('readyForQuery', settle);
+    this.#awaitingReadyForQuery = settle;
+  }
+
   /** Closes the connection with a proper Terminate message; the keeper stays closed. */
   async close(): Promise<void> {
     if (this.#machine.is('closing', 'closed')) return;
@@ -172,6 +199,7 @@ export class ConnectionKeeper {
     this.#wakeWaiters();
     const client = this.#client;
     this.#client = null;
+    this.#awaitingReadyForQuery?.();
     if (client !== null) await this.#end(client);
     this.#machine.transition('closed');
   }
@@ -243,6 +271,7 @@ export class ConnectionKeeper {
     this.#client = null;
     this.#discard(client);
     this.#machine.transition('broken');
+    this.#awaitingReadyForQuery?.();
     this.#events.lost?.(error);
     this.#startReconnecting();
   }
@@ -295,6 +324,8 @@ export class ConnectionKeeper {
   }
 
   #wakeWaiters(): void {
+    // Runs after every statement (busy → ready); almost always nobody waits.
+    if (this.#readyWaiters.size === 0) return;
     for (const wake of [...this.#readyWaiters]) wake();
   }
 

@@ -1,6 +1,6 @@
 import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { PclusterError } from './errors.js';
-import type { QueryRunner } from './query-runner.js';
+import type { QueryCallback, QueryRunner } from './query-runner.js';
 import type { SessionLike, StatementQueue } from './statement-queue.js';
 
 export const ISOLATION_LEVELS = ['read uncommitted', 'read committed', 'repeatable read', 'serializable'] as const;
@@ -34,7 +34,7 @@ export class DbSession implements Db, SessionLike {
   }
 
   query<R extends QueryResultRow = any>(textOrConfig: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
-    return this.#queue.submit(this, (client) => this.#runner.run(client, textOrConfig, values) as Promise<QueryResult<R>>);
+    return this.#queue.submit<QueryResult<R>>(this, (client, done) => this.#runner.run(client, textOrConfig, values, done as QueryCallback));
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

@@ -1,5 +1,8 @@
 import pg, { type QueryConfig, type QueryResult } from 'pg';
 
+/** node-postgres' completion callback: `error` is null (or undefined) when the statement succeeded. */
+export type QueryCallback = (error: Error | null | undefined, result?: QueryResult) => void;
+
 /** SQLSTATE 0A000 with this text: a cached plan went stale because DDL changed a table's row type. */
 const STALE_PLAN = 'cached plan must not change result type';
 /** Distinct statement texts `--prepare auto` will keep prepared per connection; later ones run unnamed. */
@@ -28,18 +31,28 @@ export class QueryRunner {
     this.#isAuto = prepare === 'auto';
   }
 
-  run(client: pg.Client, textOrConfig: string | QueryConfig, values: unknown[] | undefined): Promise<QueryResult> {
+  /**
+   * Runs the statement and calls `done` once with its outcome. node-postgres' callback form,
+   * not its promise form: the promise form costs two promises per statement, and every promise
+   * is paid for again by the AsyncLocalStorage hooks behind `import { db }` (benchmarks/RESULTS.md).
+   */
+  run(client: pg.Client, textOrConfig: string | QueryConfig, values: unknown[] | undefined, done: QueryCallback): void {
     const config = this.#configFor(textOrConfig, values);
-    const result = client.query(config);
     // Only a named statement has a plan that DDL can make stale.
-    return config.name === undefined ? result : result.catch((error: unknown) => this.#prepareAgain(client, config, error));
+    if (config.name === undefined) {
+      client.query(config, done);
+      return;
+    }
+    client.query(config, (error, result) => {
+      if (error && isStalePlan(error) && client.getTransactionStatus() === 'I') this.#prepareAgain(client, config as QueryConfig & { name: string }, done);
+      else done(error, result);
+    });
   }
 
-  async #prepareAgain(client: pg.Client, config: QueryConfig, error: unknown): Promise<QueryResult> {
-    if (!isStalePlan(error) || config.name === undefined || client.getTransactionStatus() !== 'I') throw error;
+  #prepareAgain(client: pg.Client, config: QueryConfig & { name: string }, done: QueryCallback): void {
     delete (client.connection as unknown as StatementCache).parsedStatements[config.name];
-    await client.query(`DEALLOCATE ${pg.escapeIdentifier(config.name)}`).catch(() => {});
-    return client.query(config);
+    // Whether DEALLOCATE succeeds or not, the statement is prepared again under its name.
+    client.query({ text: `DEALLOCATE ${pg.escapeIdentifier(config.name)}` }, () => client.query(config, done));
   }
 
   #configFor(textOrConfig: string | QueryConfig, values: unknown[] | undefined): QueryConfig {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { DatabaseUnavailableError, TransactionLostError } from './errors.js';
+import type { QueryCallback } from './query-runner.js';
 
 /** One request's claim on the connection: statements of one session run in order, a transaction pins it. */
 export interface SessionLike {
@@ -20,9 +21,18 @@ function wasTerminatedByServer(error: unknown): boolean {
   return SERVER_TERMINATED.has((error as { code?: string } | null)?.code ?? '');
 }
 
+/** FATAL/PANIC: the server has ended this session. */
+function endsSession(error: unknown): boolean {
+  const severity = (error as { severity?: string } | null)?.severity;
+  return severity === 'FATAL' || severity === 'PANIC';
+}
+
+/** Runs one statement on the lent client and calls `done` exactly once with its outcome. */
+export type StatementRun = (client: pg.Client, done: QueryCallback) => void;
+
 interface PendingStatement {
   readonly session: SessionLike;
-  readonly run: (client: pg.Client) => Promise<unknown>;
+  readonly run: StatementRun;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
   readonly enqueuedAt: number;
@@ -72,7 +82,7 @@ export class StatementQueue {
   }
 
   /** Runs `run` on the connection when the session's turn comes; rejects with DatabaseUnavailableError after the lease timeout. */
-  submit<T>(session: SessionLike, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  submit<T>(session: SessionLike, run: StatementRun): Promise<T> {
     if (session.isTransactionLost) return Promise.reject(new TransactionLostError());
     return new Promise<T>((resolve, reject) => {
       const statement: PendingStatement = { session, run, resolve: resolve as (value: unknown) => void, reject, enqueuedAt: Date.now() };
@@ -103,7 +113,7 @@ export class StatementQueue {
     const pinned = this.#pinnedTo;
     const index = pinned === null ? (this.#pending.length > 0 ? 0 : -1) : this.#pending.findIndex((p) => p.session === pinned);
     if (index < 0) return;
-    const [next] = this.#pending.splice(index, 1) as [PendingStatement];
+    const next = (index === 0 ? this.#pending.shift() : this.#pending.splice(index, 1)[0]) as PendingStatement;
     this.#running = next;
     this.#execute(next, false);
   }
@@ -132,29 +142,47 @@ export class StatementQueue {
     );
   }
 
+  /**
+   * Runs the statement through node-postgres' callback (no promise of ours or of the driver's
+   * per statement: with `import { db }` every promise also pays the AsyncLocalStorage hooks).
+   */
   #runOn(client: pg.Client, statement: PendingStatement, isInTransaction: boolean, isRetry: boolean): void {
     this.#events.leaseWaited?.((Date.now() - statement.enqueuedAt) / 1000);
-    let running: Promise<unknown>;
-    try {
-      running = statement.run(client);
-    } catch (error) {
-      running = Promise.reject(error);
-    }
-    running.then(
-      (outcome) => {
+    let isDone = false;
+    const done: QueryCallback = (error, outcome) => {
+      if (isDone) return;
+      isDone = true;
+      if (error) this.#failed(client, statement, isInTransaction, isRetry, error);
+      else {
         this.#settle(client, statement.session, true);
         this.#finish(statement, true, outcome);
-      },
-      (error: unknown) => {
-        // FATAL/PANIC: the server has ended this session; do not wait for the socket to say so.
-        if (['FATAL', 'PANIC'].includes((error as { severity?: string } | null)?.severity ?? '')) this.#keeper.discard(client, error as Error);
-        const wasConnectionLost = this.#settle(client, statement.session, false);
-        // Outside a transaction, a statement the server itself aborted while ending the session (pg_terminate_backend,
-        // a restart) had no effect: it runs once more on the new connection. A socket that just died may have run it: no retry.
-        if (!isRetry && !isInTransaction && wasConnectionLost && wasTerminatedByServer(error)) this.#execute(statement, true);
-        else this.#finish(statement, false, error);
-      },
-    );
+      }
+    };
+    try {
+      statement.run(client, done);
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  #failed(client: pg.Client, statement: PendingStatement, isInTransaction: boolean, isRetry: boolean, error: Error): void {
+    // FATAL/PANIC: the server has ended this session; do not wait for the socket to say so.
+    if (endsSession(error)) this.#keeper.discard(client, error);
+    if (!this.#keeper.hasReadyForQuery(client)) {
+      // node-postgres reports an ErrorResponse (or its own query_timeout) before the server's ReadyForQuery, which is what
+      // says whether a transaction is now open or failed: the caller hears now, the connection moves on after it.
+      statement.reject(error);
+      this.#keeper.afterReadyForQuery(client, () => {
+        this.#settle(client, statement.session, false);
+        this.#finish(statement, false, error);
+      });
+      return;
+    }
+    const wasConnectionLost = this.#settle(client, statement.session, false);
+    // Outside a transaction, a statement the server itself aborted while ending the session (pg_terminate_backend,
+    // a restart) had no effect: it runs once more on the new connection. A socket that just died may have run it: no retry.
+    if (!isRetry && !isInTransaction && wasConnectionLost && wasTerminatedByServer(error)) this.#execute(statement, true);
+    else this.#finish(statement, false, error);
   }
 
   /**
@@ -188,7 +216,7 @@ export class StatementQueue {
     session.isTransactionLost = true;
     const rollback: PendingStatement = {
       session,
-      run: (client) => client.query('ROLLBACK'),
+      run: (client, done) => client.query({ text: 'ROLLBACK' }, done),
       resolve: () => {},
       reject: () => {},
       enqueuedAt: Date.now(),
