@@ -38,6 +38,6 @@ export class TransactionLostError extends PclusterError {
 /** `db` was used outside a request, `setup` or `teardown`. */
 export class NoRequestContextError extends PclusterError {
   constructor() {
-    super('PCLUSTER_NO_CONTEXT', 'db used outside a request, setup() or teardown(); use req.db or call it from a handler');
+    super('PCLUSTER_NO_CONTEXT', 'db used outside a request, setup() or teardown(), or first imported while a request ran; use req.db, call it from a handler, or import it at the top of the app module');
   }
 }

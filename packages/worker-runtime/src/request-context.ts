@@ -1,30 +1,48 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import type { Db, TransactionOptions } from './db-session.js';
-import { NoRequestContextError } from './errors.js';
+import type { Db } from './db-session.js';
+
+/**
+ * The AsyncLocalStorage behind `import { db }`, and whether anything imported `db` at all.
+ *
+ * On Node 20 an active AsyncLocalStorage turns on promise hooks for every promise in the process
+ * (~33 µs of worker CPU per 3-query page, benchmarks/RESULTS.md), so a worker whose app only uses
+ * `req.db` never runs requests inside it: the module that defines `db` sets `isWanted` when it is
+ * evaluated, which is when the app (or anything it loads) imports it.
+ */
+interface RequestContext {
+  readonly storage: AsyncLocalStorage<Db>;
+  isWanted: boolean;
+}
 
 // Shared through the global registry so that an app resolving its own copy of this package still sees the worker's context.
-const STORAGE_KEY = Symbol.for('pcluster.request-context');
-const registry = globalThis as { [STORAGE_KEY]?: AsyncLocalStorage<Db> };
-const storage = (registry[STORAGE_KEY] ??= new AsyncLocalStorage<Db>());
+const CONTEXT_KEY = Symbol.for('pcluster.request-context');
+const registry = globalThis as { [CONTEXT_KEY]?: RequestContext };
+const context = (registry[CONTEXT_KEY] ??= { storage: new AsyncLocalStorage<Db>(), isWanted: false });
 
-/** Runs `fn` with `db` bound to `handle` for everything it calls, synchronously or later. */
+/** Called when `db` is imported: from now on requests run with `db` bound to their handle. */
+export function wantRequestContext(): void {
+  context.isWanted = true;
+}
+
+/** Runs `fn` with `db` bound to `handle` for everything it calls, synchronously or later — when the app imported `db`. */
 export function runWithDb<A extends unknown[], R>(handle: Db, fn: (...args: A) => R, ...args: A): R {
-  return storage.run(handle, fn, ...args);
+  return context.isWanted ? context.storage.run(handle, fn, ...args) : fn(...args);
 }
 
-function current(): Db {
-  const handle = storage.getStore();
-  if (handle === undefined) throw new NoRequestContextError();
-  return handle;
+/**
+ * Runs a lifecycle hook with `db` bound whether or not `db` was imported yet (a hook may import it
+ * late, with `await import()`); afterwards, when nothing imported it, the storage is switched off
+ * again so that requests pay nothing for it.
+ */
+export async function runHookWithDb<R>(handle: Db, fn: () => R | Promise<R>): Promise<R> {
+  try {
+    return await context.storage.run(handle, fn);
+  } finally {
+    if (!context.isWanted) context.storage.disable();
+  }
 }
 
-/** The current request's connection handle (inside a handler, `setup` or `teardown`). */
-export const db: Db = {
-  query<R extends QueryResultRow = any>(textOrConfig: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
-    return current().query<R>(textOrConfig as string, values);
-  },
-  transaction<T>(fn: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return current().transaction(fn, options);
-  },
-};
+/** The handle `db` stands for right now, or undefined outside a request, `setup` or `teardown`. */
+export function currentHandle(): Db | undefined {
+  return context.storage.getStore();
+}

@@ -20,7 +20,7 @@ import {
 } from './protocol.js';
 import { QueryRunner } from './query-runner.js';
 import { redactSecrets } from './redact.js';
-import { runWithDb } from './request-context.js';
+import { runHookWithDb } from './request-context.js';
 import { StatementQueue } from './statement-queue.js';
 import { WorkerHttpServer } from './worker-http-server.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -73,7 +73,7 @@ async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHoo
   if (hook === undefined) return;
   const session = w.openSession(name);
   try {
-    await runWithDb(session, () => hook({ db: session, workerId: w.config.slot, log: w.log }));
+    await runHookWithDb(session, () => hook({ db: session, workerId: w.config.slot, log: w.log }));
   } finally {
     w.queue.endSession(session);
   }
