@@ -1,12 +1,11 @@
-// Contenders 1 and 2: the workload under pcluster (`db` is the worker's one connection).
-import { db } from '@pcluster/worker-runtime';
+// Contenders 1 and 2: the workload under pcluster, through `req.db` (the worker's one connection).
 import { randomId, routes, SQL, writeStatements } from './workload.mjs';
 
 export const handler = routes({
-  page: async () => [
-    (await db.query(SQL.select, [randomId()])).rows[0],
-    (await db.query(SQL.select, [randomId()])).rows[0],
-    (await db.query(SQL.select, [randomId()])).rows[0],
+  page: async (req) => [
+    (await req.db.query(SQL.select, [randomId()])).rows[0],
+    (await req.db.query(SQL.select, [randomId()])).rows[0],
+    (await req.db.query(SQL.select, [randomId()])).rows[0],
   ],
-  write: () => db.transaction((tx) => writeStatements(tx)),
+  write: (req) => req.db.transaction((tx) => writeStatements(tx)),
 });

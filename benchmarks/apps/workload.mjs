@@ -16,7 +16,8 @@ export const SQL = {
 export const randomId = () => 1 + Math.floor(Math.random() * ACCOUNT_ROWS);
 
 /**
- * The request listener for the three routes; a failing page() or write() answers a bare 500.
+ * The request listener for the three routes; page(req) and write(req) get the request, and a failing
+ * one answers a bare 500.
  * `nodb`, when given, runs before /nodb answers (the original recipe pings there too).
  */
 export function routes({ page, write, nodb }) {
@@ -27,12 +28,12 @@ export function routes({ page, write, nodb }) {
   };
   const serve = async (req, res) => {
     if (req.url === '/page') {
-      const rows = await page();
+      const rows = await page(req);
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify(rows));
     }
     if (req.url === '/write') {
-      await write();
+      await write(req);
       return res.end('ok');
     }
     if (req.url === '/nodb') {

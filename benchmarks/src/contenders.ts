@@ -51,13 +51,18 @@ async function startPm2Pool({ databaseUrl, workers }: StartContext): Promise<Run
 export const CONTENDERS: readonly Contender[] = [
   {
     id: 'pcluster', label: 'pcluster', kind: 'http',
-    description: 'pcluster start, default flags (one connection per worker, unnamed statements)',
+    description: 'pcluster start, default flags (one connection per worker, unnamed statements; the app uses req.db)',
     start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers),
   },
   {
     id: 'pcluster-prepare-auto', label: 'pcluster --prepare auto', kind: 'http',
     description: 'pcluster start --prepare auto (repeated queries become named prepared statements)',
     start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, ['--prepare', 'auto']),
+  },
+  {
+    id: 'pcluster-prepare-auto-import-db', label: 'pcluster --prepare auto, import { db }', kind: 'http',
+    description: 'pcluster start --prepare auto on the same app written with import { db } instead of req.db (AsyncLocalStorage per request)',
+    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, ['--prepare', 'auto'], { app: appPath('pcluster-app-import-db.mjs') }),
   },
   {
     id: 'per-request-connection', label: 'new connection per request', kind: 'http',
