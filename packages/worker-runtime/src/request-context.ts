@@ -15,7 +15,7 @@ interface RequestContext {
 }
 
 // Shared through the global registry so that an app resolving its own copy of this package still sees the worker's context.
-const CONTEXT_KEY = Symbol.for('pcluster.request-context');
+const CONTEXT_KEY = Symbol.for('pcluster.request-context.v2'); // v2: { storage, isWanted }, not the bare storage of 0.1.0 builds before it
 const registry = globalThis as { [CONTEXT_KEY]?: RequestContext };
 const context = (registry[CONTEXT_KEY] ??= { storage: new AsyncLocalStorage<Db>(), isWanted: false });
 
