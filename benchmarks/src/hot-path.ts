@@ -4,7 +4,8 @@
  * through pcluster's connection keeper, statement queue and `--prepare auto` runner,
  * against a bare pg.Client running the same named statements in turn, with and without
  * an AsyncLocalStorage context per page (what `import { db }` needs). On a shared machine
- * CPU time per page is steadier than req/s. `node benchmarks/dist/hot-path.js [--pages N] [--rounds N]`
+ * CPU time per page is steadier than req/s.
+ * `node benchmarks/dist/hot-path.js [--pages N] [--rounds N] [--only "variant name,variant name"]`
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
@@ -63,15 +64,23 @@ async function pclusterPage(connectionString: string): Promise<{ page: Page; clo
   };
 }
 
-const { values } = parseArgs({ options: { pages: { type: 'string' }, rounds: { type: 'string' } } });
+const { values } = parseArgs({ options: { pages: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } });
 const pages = Number(values.pages ?? 20_000);
 const rounds = Number(values.rounds ?? 5);
 const storage = new AsyncLocalStorage<object>();
-const variants = [
+const allVariants = [
   { name: 'bare pg.Client', open: barePage, withContext: false },
   { name: 'bare pg.Client + AsyncLocalStorage', open: barePage, withContext: true },
-  { name: 'pcluster statement path (+ AsyncLocalStorage)', open: pclusterPage, withContext: true },
+  { name: 'pcluster statement path (req.db)', open: pclusterPage, withContext: false },
+  { name: 'pcluster statement path (import { db }: + AsyncLocalStorage)', open: pclusterPage, withContext: true },
 ];
+const only = values.only?.split(',');
+const unknown = only?.filter((name) => !allVariants.some((v) => v.name === name)) ?? [];
+if (unknown.length > 0) {
+  console.error(`--only: no variant named ${unknown.map((name) => `"${name}"`).join(', ')}; the variants are: ${allVariants.map((v) => `"${v.name}"`).join(', ')}`);
+  process.exit(2);
+}
+const variants = allVariants.filter((v) => only === undefined || only.includes(v.name));
 
 const server = await startPostgres({ maxConnections: 20 });
 try {
@@ -103,12 +112,12 @@ try {
       if (variant.withContext) storage.disable();
       const sample = { user: used.user / pages, system: used.system / pages, rate: pages / seconds };
       samples.set(variant.name, [...(samples.get(variant.name) ?? []), sample]);
-      console.log(`round ${round}  ${variant.name.padEnd(48)} ${sample.rate.toFixed(0).padStart(6)} pages/s  CPU/page user ${sample.user.toFixed(1)} µs, system ${sample.system.toFixed(1)} µs`);
+      console.log(`round ${round}  ${variant.name.padEnd(60)} ${sample.rate.toFixed(0).padStart(6)} pages/s  CPU/page user ${sample.user.toFixed(1)} µs, system ${sample.system.toFixed(1)} µs`);
     }
   }
   console.log(`\nmedians over ${rounds} rounds of ${pages} pages, ${CONCURRENCY} concurrent:`);
   for (const [name, runs] of samples) {
-    console.log(`${name.padEnd(48)} ${median(runs.map((r) => r.rate)).toFixed(0).padStart(6)} pages/s  CPU/page user ${median(runs.map((r) => r.user)).toFixed(1)} µs, system ${median(runs.map((r) => r.system)).toFixed(1)} µs`);
+    console.log(`${name.padEnd(60)} ${median(runs.map((r) => r.rate)).toFixed(0).padStart(6)} pages/s  CPU/page user ${median(runs.map((r) => r.user)).toFixed(1)} µs, system ${median(runs.map((r) => r.system)).toFixed(1)} µs`);
   }
 } finally {
   await server.destroy();
