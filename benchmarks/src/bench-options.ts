@@ -10,7 +10,11 @@ export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [
              fully warm, so its ratios are indicative only); results JSON only
   --warmup N seconds of load on each route of a freshly started contender before any route is measured
   --smoke    1 round of 1 s, /page only, pcluster + node:cluster Pool + pgbench, no supervisor timings
-contenders: ${CONTENDERS.map((c) => c.id).join(', ')}`;
+contenders: ${CONTENDERS.filter((c) => c.isDiagnostic !== true).map((c) => c.id).join(', ')}
+  diagnostic, only when named: ${CONTENDERS.filter((c) => c.isDiagnostic === true).map((c) => c.id).join(', ')}`;
+
+/** What a full or quick run compares: every contender but the diagnostic ones. */
+const STANDARD = CONTENDERS.filter((c) => c.isDiagnostic !== true).map((c) => c.id);
 
 export interface BenchOptions {
   readonly mode: 'full' | 'quick' | 'smoke';
@@ -63,8 +67,8 @@ export function parseBenchOptions(argv: readonly string[], today = new Date()): 
     }
     const mode = values.smoke === true ? 'smoke' : values.quick === true ? 'quick' : 'full';
     const defaults = {
-      full: { rounds: 3, seconds: 8, warmup: 3, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
-      quick: { rounds: 1, seconds: 2, warmup: 1, workloads: WORKLOADS, contenders: CONTENDERS.map((c) => c.id), supervisorWorkers: 8 },
+      full: { rounds: 3, seconds: 8, warmup: 3, workloads: WORKLOADS, contenders: STANDARD, supervisorWorkers: 8 },
+      quick: { rounds: 1, seconds: 2, warmup: 1, workloads: WORKLOADS, contenders: STANDARD, supervisorWorkers: 8 },
       smoke: { rounds: 1, seconds: 1, warmup: 0, workloads: ['page'] as const, contenders: ['pcluster', 'cluster-pool', 'pgbench-prepared'], supervisorWorkers: 0 },
     }[mode];
     const ids = pick('contenders', values.contenders, CONTENDERS.map((c) => c.id), defaults.contenders);

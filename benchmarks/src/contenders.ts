@@ -16,6 +16,8 @@ interface ContenderBase {
   /** Short name for tables and the chart. */
   readonly label: string;
   readonly description: string;
+  /** A bisecting aid rather than an alternative: runs only when named in `--contenders`. */
+  readonly isDiagnostic?: true;
 }
 
 /** An HTTP server that serves the three routes; measured with wrk. */
@@ -88,6 +90,11 @@ export const CONTENDERS: readonly Contender[] = [
     id: 'hand-rolled', label: 'hand-rolled ceiling', kind: 'http',
     description: 'node:cluster; one persistent pg.Client per worker, named prepared statements, no supervisor',
     start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled.mjs', databaseUrl, workers),
+  },
+  {
+    id: 'hand-rolled-pcluster-path', label: 'hand-rolled + pcluster statement path', kind: 'http', isDiagnostic: true,
+    description: "the hand-rolled worker running its statements through pcluster's keeper, statement queue and --prepare auto runner as req.db",
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled-pcluster-path.mjs', databaseUrl, workers),
   },
   {
     id: 'pgbench-prepared', label: 'pgbench -M prepared', kind: 'pgbench', protocol: 'prepared',
