@@ -96,10 +96,10 @@ try {
     contenders: contenders.map(({ id, label, description, kind }) => ({ id, label, description, kind })),
     measurements,
     summaries,
-    targets: checkTargets(summaries),
+    targets: checkTargets(summaries, measurements),
     supervisor,
   };
-  console.log(`\n${renderText(resultsTable(summaries))}\n\n${renderText(ratioTable(summaries, contenders, workloads))}`);
+  console.log(`\n${renderText(resultsTable(summaries))}\n\n${renderText(ratioTable(measurements, contenders, workloads))}`);
   if (run.targets.length > 0) console.log(`\n${renderText(targetsTable(run.targets))}`);
   if (options.supervisorWorkers > 0) console.log(`\n${renderText(supervisorTable(supervisor.pcluster, supervisor.pm2))}`);
   mkdirSync(options.resultsDir, { recursive: true });

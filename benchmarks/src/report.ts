@@ -1,5 +1,5 @@
 import type { Contender, Workload } from './contenders.js';
-import type { Summary } from './summary.js';
+import { pairedRatio, type Measurement, type Summary } from './summary.js';
 import type { SupervisorTimings } from './supervisor-timings.js';
 import { PCLUSTER_VARIANTS, type TargetCheck } from './targets.js';
 
@@ -37,21 +37,15 @@ export function resultsTable(summaries: readonly Summary[]): Table {
   };
 }
 
-/** pcluster ÷ each alternative, req/s per route (pgbench: /page only). */
-export function ratioTable(summaries: readonly Summary[], contenders: readonly Pick<Contender, 'id' | 'label'>[], workloads: readonly Workload[]): Table {
-  const find = (id: string, workload: Workload): Summary | undefined => summaries.find((s) => s.contender === id && s.workload === workload);
-  const variants = PCLUSTER_VARIANTS.filter((variant) => summaries.some((s) => s.contender === variant));
-  const others = contenders.filter((c) => !(PCLUSTER_VARIANTS as readonly string[]).includes(c.id) && summaries.some((s) => s.contender === c.id));
+/** pcluster ÷ each alternative, req/s per route (pgbench: /page only), paired round by round. */
+export function ratioTable(measurements: readonly Measurement[], contenders: readonly Pick<Contender, 'id' | 'label'>[], workloads: readonly Workload[]): Table {
+  const wasMeasured = (id: string): boolean => measurements.some((m) => m.contender === id);
+  const variants = PCLUSTER_VARIANTS.filter(wasMeasured);
+  const others = contenders.filter((c) => !(PCLUSTER_VARIANTS as readonly string[]).includes(c.id) && wasMeasured(c.id));
   const header = ['pcluster ÷', ...variants.flatMap((variant) => workloads.map((w) => `${variant === 'pcluster' ? 'default' : '--prepare auto'} /${w}`))];
   const rows = others.map((other) => [
     other.label,
-    ...variants.flatMap((variant) =>
-      workloads.map((w) => {
-        const ours = find(variant, w);
-        const theirs = find(other.id, w);
-        return ours === undefined || theirs === undefined ? '–' : times(ours.rps / theirs.rps);
-      }),
-    ),
+    ...variants.flatMap((variant) => workloads.map((w) => times(pairedRatio(measurements, variant, other.id, w)))),
   ]);
   return { header, rows };
 }

@@ -24,7 +24,8 @@ ${settings.workers} worker processes serving the same three routes with the same
 \`/nodb\` = no database. ${settings.rounds} rounds, contenders alternating (order reversed every other round),
 a fresh start of every contender each round, then ${settings.warmupSeconds} s of warm-up load on every route before
 any is measured (fresh workers need ~5 s of load to reach their steady rate), then each route ${settings.seconds} s.
-req/s, p50 and p99 are medians over rounds; connections are the most client backends
+req/s, p50 and p99 are medians over rounds; a ratio is the median over rounds of the two
+rates measured in the same round (the machine drifts between rounds); connections are the most client backends
 \`pg_stat_activity\` showed for the database (sampled every 100 ms); RSS is the peak of the summed VmRSS
 of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process); CPU µs/req is the
 user + system time (\`/proc/<pid>/stat\`, reaped children included) of the contender's tree and of the whole
@@ -36,9 +37,9 @@ Raw numbers: \`benchmarks/results/${run.resultsName}.json\`.
 
 ${renderMarkdown(resultsTable(run.summaries))}
 
-### Ratios: pcluster ÷ each alternative (req/s, same run)
+### Ratios: pcluster ÷ each alternative (req/s; median over rounds of each round's own ratio)
 
-${renderMarkdown(ratioTable(run.summaries, run.contenders, run.settings.workloads))}
+${renderMarkdown(ratioTable(run.measurements, run.contenders, run.settings.workloads))}
 
 ### Issue 6 targets (judged on \`/page\`)
 

@@ -46,6 +46,25 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/**
+ * `ours` ÷ `theirs` req/s on `workload`: the median over rounds of the two rates measured in the same round.
+ * Contenders of one round run minutes apart, the rounds of a full run twenty; this shared machine drifts
+ * by ±20% between rounds, so the ratio of each side's median can pair a fast round with a slow one
+ * (5 rounds of pcluster vs the hand-rolled ceiling: per-round ratios 0.81–1.06, median 0.88; ratio of
+ * medians 1.03). NaN when no round measured both.
+ */
+export function pairedRatio(measurements: readonly Measurement[], ours: string, theirs: string, workload: Workload): number {
+  const rate = (contender: string, round: number): number | undefined =>
+    measurements.find((m) => m.contender === contender && m.workload === workload && m.round === round)?.rps;
+  const ratios = measurements
+    .filter((m) => m.contender === ours && m.workload === workload)
+    .flatMap((m) => {
+      const other = rate(theirs, m.round);
+      return other === undefined || other === 0 ? [] : [m.rps / other];
+    });
+  return ratios.length === 0 ? Number.NaN : median(ratios);
+}
+
 /** Summaries in contender order, then workload order; combinations without measurements are left out. */
 export function summarise(contenders: readonly Contender[], workloads: readonly Workload[], measurements: readonly Measurement[]): Summary[] {
   return contenders.flatMap((contender) =>

@@ -1,4 +1,4 @@
-import type { Summary } from './summary.js';
+import { pairedRatio, type Measurement, type Summary } from './summary.js';
 
 /** One of issue 6's targets for pcluster against an alternative, judged on the /page workload. */
 interface Target {
@@ -23,7 +23,7 @@ export interface TargetCheck {
   readonly target: string;
   readonly against: string;
   readonly variant: string;
-  /** pcluster req/s ÷ the alternative's req/s (or tps) on /page. */
+  /** pcluster req/s ÷ the alternative's req/s (or tps) on /page, paired round by round (see pairedRatio). */
   readonly ratio: number;
   readonly minRatio: number;
   readonly connections?: { readonly pcluster: number; readonly against: number };
@@ -32,14 +32,14 @@ export interface TargetCheck {
 }
 
 /** Every target for each pcluster variant that was measured, against each alternative that was. */
-export function checkTargets(summaries: readonly Summary[]): TargetCheck[] {
+export function checkTargets(summaries: readonly Summary[], measurements: readonly Measurement[]): TargetCheck[] {
   const page = (id: string): Summary | undefined => summaries.find((s) => s.contender === id && s.workload === 'page');
   return TARGETS.flatMap((target) =>
     PCLUSTER_VARIANTS.flatMap((variant) => {
       const ours = page(variant);
       const theirs = page(target.against);
       if (ours === undefined || theirs === undefined) return [];
-      const ratio = ours.rps / theirs.rps;
+      const ratio = pairedRatio(measurements, variant, target.against, 'page');
       let isMet = ratio >= target.minRatio;
       if (target.checksConnectionsAndP99 !== true) return [{ target: target.text, against: target.against, variant, ratio, minRatio: target.minRatio, isMet }];
       const connections = { pcluster: ours.maxConnections, against: theirs.maxConnections };

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { parseBenchOptions } from '@pcluster/benchmarks/dist/bench-options.js';
 import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
 import { ratioTable } from '@pcluster/benchmarks/dist/report.js';
 import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
-import { median, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
+import { median, pairedRatio, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
 import { checkTargets } from '@pcluster/benchmarks/dist/targets.js';
 
 const WRK_REPORT = `Running 8s test @ http://127.0.0.1:40123/page
@@ -35,6 +36,10 @@ const summary = (contender: string, rps: number, more: Partial<Summary> = {}): S
   maxConnections: 2, peakRssBytes: 100e6, appCpuUsPerRequest: 200, dbCpuUsPerRequest: 100, failures: 0, ...more,
 });
 
+/** One round in which every summary's contender ran at its summary's rate. */
+const oneRound = (summaries: readonly Summary[]): Measurement[] =>
+  summaries.map((s) => measurement({ contender: s.contender, workload: s.workload, rps: s.rps }));
+
 describe('benchmark arithmetic', () => {
   it('reads rate, percentiles in any unit, and failures from wrk --latency output', () => {
     expect(parseWrkOutput(WRK_REPORT)).to.deep.equal({
@@ -56,13 +61,14 @@ describe('benchmark arithmetic', () => {
 
   it('judges each target as pcluster ÷ the alternative, and PM2 also on connections and p99', () => {
     const pm2 = summary('pm2-pool', 1000, { maxConnections: 20, p99Ms: 40 });
-    const check = (ours: Summary) => checkTargets([ours, pm2]).find((c) => c.against === 'pm2-pool')!;
+    const check = (ours: Summary) => checkTargets([ours, pm2], oneRound([ours, pm2])).find((c) => c.against === 'pm2-pool')!;
     expect(check(summary('pcluster', 1800, { maxConnections: 2, p99Ms: 40 }))).to.include({ ratio: 1.8, isMet: true });
     expect(check(summary('pcluster', 1799, { maxConnections: 2, p99Ms: 40 })).isMet, 'ratio just short').to.equal(false);
     expect(check(summary('pcluster', 3000, { maxConnections: 3, p99Ms: 40 })).isMet, 'more than 1/10 of its connections').to.equal(false);
     expect(check(summary('pcluster', 3000, { maxConnections: 2, p99Ms: 41 })).isMet, 'worse p99').to.equal(false);
 
-    const checks = checkTargets([summary('pcluster', 500), summary('pcluster-prepare-auto', 1000), summary('hand-rolled', 1000)]);
+    const summaries = [summary('pcluster', 500), summary('pcluster-prepare-auto', 1000), summary('hand-rolled', 1000)];
+    const checks = checkTargets(summaries, oneRound(summaries));
     expect(checks.map((c) => [c.variant, c.against, c.isMet])).to.deep.equal([
       ['pcluster', 'hand-rolled', false],
       ['pcluster-prepare-auto', 'hand-rolled', true],
@@ -71,10 +77,27 @@ describe('benchmark arithmetic', () => {
 
   it('tabulates pcluster ÷ each alternative per route, with a dash where either side was not measured', () => {
     const contenders = ['pcluster', 'original-recipe', 'pgbench-prepared'].map((id) => ({ id, label: id }));
-    const table = ratioTable([summary('pcluster', 3000), summary('original-recipe', 1500), summary('pgbench-prepared', 6000),
-      summary('pcluster', 900, { workload: 'write' }), summary('original-recipe', 1000, { workload: 'write' })], contenders, ['page', 'write']);
+    const table = ratioTable(oneRound([summary('pcluster', 3000), summary('original-recipe', 1500), summary('pgbench-prepared', 6000),
+      summary('pcluster', 900, { workload: 'write' }), summary('original-recipe', 1000, { workload: 'write' })]), contenders, ['page', 'write']);
     expect(table.header).to.deep.equal(['pcluster ÷', 'default /page', 'default /write']);
     expect(table.rows).to.deep.equal([['original-recipe', '2.00×', '0.90×'], ['pgbench-prepared', '0.50×', '–']]);
+  });
+
+  it('pairs rates round by round for a ratio, so a drift between rounds does not enter it', () => {
+    const rounds = (contender: string, rates: number[]) => rates.map((rps, i) => measurement({ round: i + 1, contender, rps }));
+    // Medians alone would say 1000 ÷ 1050 = 0.95; in every round but the third pcluster was ~10% slower.
+    const measurements = [...rounds('pcluster', [900, 1000, 2000]), ...rounds('hand-rolled', [1000, 1100, 1050])];
+    expect(pairedRatio(measurements, 'pcluster', 'hand-rolled', 'page')).to.be.closeTo(1000 / 1100, 1e-9);
+    expect(pairedRatio(measurements, 'pcluster', 'hand-rolled', 'write'), 'no round measured both').to.be.NaN;
+    const third = rounds('hand-rolled', [1000, 1100, 1050]).slice(2);
+    expect(pairedRatio([...rounds('pcluster', [900, 1000, 2000]), ...third], 'pcluster', 'hand-rolled', 'page'), 'only round 3 has both').to.be.closeTo(2000 / 1050, 1e-9);
+  });
+
+  it('leaves diagnostic contenders out of full and quick runs unless they are named', () => {
+    const ids = (argv: string[]): string[] => parseBenchOptions(argv).contenders.map((c) => c.id);
+    expect(ids([])).to.include('hand-rolled').and.not.include('hand-rolled-pcluster-path');
+    expect(ids(['--quick'])).to.not.include('hand-rolled-pcluster-path');
+    expect(ids(['--contenders', 'hand-rolled,hand-rolled-pcluster-path'])).to.deep.equal(['hand-rolled', 'hand-rolled-pcluster-path']);
   });
 
   describe('RESULTS.md', () => {
