@@ -97,6 +97,11 @@ export const CONTENDERS: readonly Contender[] = [
     start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled-pcluster-path.mjs', databaseUrl, workers),
   },
   {
+    id: 'hand-rolled-pcluster-http', label: 'hand-rolled + pcluster statement path + HTTP side', kind: 'http', isDiagnostic: true,
+    description: "the hand-rolled worker serving through pcluster's WorkerHttpServer (req.db sessions, in-flight tracking, response metrics)",
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled-pcluster-http.mjs', databaseUrl, workers),
+  },
+  {
     id: 'pgbench-prepared', label: 'pgbench -M prepared', kind: 'pgbench', protocol: 'prepared',
     description: 'pgbench, the /page script, -M prepared, one client per worker',
   },
