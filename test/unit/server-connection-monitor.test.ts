@@ -4,8 +4,11 @@ import type { ServerBackend } from '@pcluster/worker-runtime/protocol';
 import { ServerConnectionMonitor } from 'pcluster/internal/server-connection-monitor';
 import type { WorkerHandle } from 'pcluster/internal/worker-handle';
 
-/** One round of the monitor against what "PostgreSQL" shows (`backends`) and the pids the workers have reported. */
-function harness(orphanGraceMs = 4_000) {
+/**
+ * One round of the monitor against what "PostgreSQL" shows (`backends`) and the pids the workers have reported.
+ * `isExitSlow`: a backend just terminated is still listed in that round's answer (pg_terminate_backend only signals it).
+ */
+function harness(orphanGraceMs = 4_000, isExitSlow = false) {
   const counts = { mismatched: 0, terminated: 0 };
   const warnings: string[] = [];
   let backends: ServerBackend[] = [];
@@ -18,8 +21,10 @@ function harness(orphanGraceMs = 4_000) {
     isReady: true, dbState: 'ready', backendPid,
     send(message: { requestId: number; terminate: number[] }) {
       const terminated = message.terminate.filter((pid) => backends.some((b) => b.pid === pid));
+      const listed = backends;
       backends = backends.filter((b) => !terminated.includes(b.pid));
-      queueMicrotask(() => monitor.answered({ type: 'pcluster:server-connections', requestId: message.requestId, backends, terminated }));
+      const answer = { type: 'pcluster:server-connections' as const, requestId: message.requestId, backends: isExitSlow ? listed : backends, terminated };
+      queueMicrotask(() => monitor.answered(answer));
       return true;
     },
   });
@@ -52,6 +57,20 @@ describe('ServerConnectionMonitor: orphaned backends', () => {
     expect(h.counts.terminated, 'still within the grace period').to.equal(0);
     await h.round(6_000, 101, 102);
     await h.round(8_000, 101, 102);
+    expect(h.counts).to.deep.equal({ mismatched: 1, terminated: 1 });
+    expect(h.warnings).to.deep.equal([
+      'PostgreSQL shows a connection of this cluster that no worker holds; terminating it if it stays orphaned',
+      'terminated orphaned backends no worker owns',
+    ]);
+  });
+
+  it('does not count a backend it has just terminated again while that backend is still exiting', async () => {
+    const h = harness(2_000, true);
+    h.show(101, 102, 666);
+    await h.round(0, 101, 102);
+    await h.round(2_000, 101, 102); // orphan since 2000
+    await h.round(4_000, 101, 102); // terminated; this round's listing still shows it
+    await h.round(6_000, 101, 102);
     expect(h.counts).to.deep.equal({ mismatched: 1, terminated: 1 });
     expect(h.warnings).to.deep.equal([
       'PostgreSQL shows a connection of this cluster that no worker holds; terminating it if it stays orphaned',

@@ -52,7 +52,10 @@ export class ServerConnectionMonitor {
         this.#events.orphansTerminated(answer.terminated.length);
         for (const pid of answer.terminated) this.#orphanSince.delete(pid);
       }
-      this.#compare(answer.backends, handles, now);
+      // pg_terminate_backend only signals: a backend terminated this round may still be listed while it exits.
+      // It is not counted, and not seen as unowned, again.
+      const terminated = new Set(answer.terminated);
+      this.#compare(answer.backends.filter((b) => !terminated.has(b.pid)), handles, now);
     } finally {
       this.#isBusy = false;
     }
