@@ -6,10 +6,10 @@
 import { WorkerHttpServer } from '@pcluster/worker-runtime/internal/worker-http-server';
 import { runCluster } from './cluster-main.mjs';
 import { handler } from './pcluster-app.mjs';
-import { openStatementPath } from './pcluster-statement-path.mjs';
+import { openStatementPath } from '../dist/statement-path.js';
 
 runCluster(async () => {
-  const { queue, metrics, openSession } = await openStatementPath(process.env.DATABASE_URL);
+  const { queue, metrics, openSession } = await openStatementPath(process.env.DATABASE_URL, 'pcluster:bench');
   // Nothing is logged on the measured paths; a handler failure would be, and is not expected here.
   const log = { warn() {}, error() {}, info() {} };
   const server = new WorkerHttpServer({ app: { kind: 'handler', listener: handler }, queue, openSession, metrics, log });

@@ -6,11 +6,11 @@
 // of the pcluster worker (HTTP wrapper, primary, logging, IPC).
 import { runCluster } from './cluster-main.mjs';
 import { handler } from './pcluster-app.mjs';
-import { openStatementPath } from './pcluster-statement-path.mjs';
+import { openStatementPath } from '../dist/statement-path.js';
 import { listen } from './workload.mjs';
 
 runCluster(async () => {
-  const { queue, openSession } = await openStatementPath(process.env.DATABASE_URL);
+  const { queue, openSession } = await openStatementPath(process.env.DATABASE_URL, 'pcluster:bench');
   await listen((req, res) => {
     const session = openSession(`${req.method} ${req.url}`);
     req.db = session;

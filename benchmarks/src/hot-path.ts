@@ -10,14 +10,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ConnectionKeeper } from '@pcluster/worker-runtime/internal/connection-keeper';
-import { DbSession } from '@pcluster/worker-runtime/internal/db-session';
-import { QueryRunner } from '@pcluster/worker-runtime/internal/query-runner';
-import { StatementQueue } from '@pcluster/worker-runtime/internal/statement-queue';
-import { WorkerMetrics } from '@pcluster/worker-runtime/internal/worker-metrics';
 import { startPostgres } from 'pcluster/postgres';
 import { median } from './summary.js';
 import { ACCOUNT_ROWS, seed } from './seed.js';
+import { openStatementPath } from './statement-path.js';
 
 const SELECT = 'SELECT id, name, balance FROM bench_accounts WHERE id = $1';
 const CONCURRENCY = 16;
@@ -43,24 +39,17 @@ async function barePage(connectionString: string): Promise<{ page: Page; close: 
 
 /** pcluster's path, wired as a worker wires it (metrics included): one DbSession per page. */
 async function pclusterPage(connectionString: string): Promise<{ page: Page; close: () => Promise<void> }> {
-  const metrics = new WorkerMetrics(1);
-  const keeper = new ConnectionKeeper(
-    { database: { connectionString, applicationName: 'pcluster:hot-path', session: {} }, validateAfterMs: 5_000, validationTimeoutMs: 1_000, connectionMaxAgeMs: 0 },
-    { stateChanged: (state) => (metrics.connectionState = state), validated: (result) => metrics.countValidation(result) },
-  );
-  await keeper.open();
-  const queue = new StatementQueue(keeper, { leaseTimeoutMs: 5_000, leakThresholdMs: 0 }, { leaseWaited: (seconds) => metrics.leaseWait.observe(seconds) });
-  const runner = new QueryRunner('auto');
+  const { queue, openSession, close } = await openStatementPath(connectionString, 'pcluster:hot-path');
   return {
     page: async () => {
-      const db = new DbSession(queue, runner, 'GET /page');
+      const db = openSession('GET /page');
       try {
         return [(await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0]];
       } finally {
         queue.endSession(db);
       }
     },
-    close: () => keeper.close(),
+    close,
   };
 }
 
