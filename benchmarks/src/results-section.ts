@@ -43,6 +43,8 @@ ${renderMarkdown(ratioTable(run.measurements, run.contenders, run.settings.workl
 
 ### Issue 6 targets (judged on \`/page\`)
 
+The verdict is the median ratio's; "ratio per round" shows how far the rounds agree with it.
+
 ${renderMarkdown(targetsTable(run.targets))}
 
 **Met:** ${verdict(true)}.

@@ -47,21 +47,29 @@ export const median = (values: readonly number[]): number => {
 };
 
 /**
- * `ours` ÷ `theirs` req/s on `workload`: the median over rounds of the two rates measured in the same round.
+ * `ours` ÷ `theirs` req/s on `workload` in each round that measured both, in round order.
  * Contenders of one round run minutes apart, the rounds of a full run twenty; this shared machine drifts
- * by ±20% between rounds, so the ratio of each side's median can pair a fast round with a slow one
- * (5 rounds of pcluster vs the hand-rolled ceiling: per-round ratios 0.81–1.06, median 0.88; ratio of
- * medians 1.03). NaN when no round measured both.
+ * by ±20% between rounds, so only rates of the same round are compared.
  */
-export function pairedRatio(measurements: readonly Measurement[], ours: string, theirs: string, workload: Workload): number {
+export function roundRatios(measurements: readonly Measurement[], ours: string, theirs: string, workload: Workload): number[] {
   const rate = (contender: string, round: number): number | undefined =>
     measurements.find((m) => m.contender === contender && m.workload === workload && m.round === round)?.rps;
-  const ratios = measurements
+  return measurements
     .filter((m) => m.contender === ours && m.workload === workload)
+    .sort((a, b) => a.round - b.round)
     .flatMap((m) => {
       const other = rate(theirs, m.round);
       return other === undefined || other === 0 ? [] : [m.rps / other];
     });
+}
+
+/**
+ * `ours` ÷ `theirs` req/s on `workload`: the median of the per-round ratios (roundRatios). The ratio of
+ * each side's median can pair a fast round with a slow one (5 rounds of pcluster vs the hand-rolled
+ * ceiling: per-round ratios 0.81–1.06, median 0.88; ratio of medians 1.03). NaN when no round measured both.
+ */
+export function pairedRatio(measurements: readonly Measurement[], ours: string, theirs: string, workload: Workload): number {
+  const ratios = roundRatios(measurements, ours, theirs, workload);
   return ratios.length === 0 ? Number.NaN : median(ratios);
 }
 

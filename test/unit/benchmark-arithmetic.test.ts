@@ -4,9 +4,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseBenchOptions } from '@pcluster/benchmarks/dist/bench-options.js';
 import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
-import { ratioTable } from '@pcluster/benchmarks/dist/report.js';
+import { ratioTable, targetsTable } from '@pcluster/benchmarks/dist/report.js';
 import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
-import { median, pairedRatio, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
+import { median, pairedRatio, roundRatios, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
 import { checkTargets } from '@pcluster/benchmarks/dist/targets.js';
 
 const WRK_REPORT = `Running 8s test @ http://127.0.0.1:40123/page
@@ -91,6 +91,20 @@ describe('benchmark arithmetic', () => {
     expect(pairedRatio(measurements, 'pcluster', 'hand-rolled', 'write'), 'no round measured both').to.be.NaN;
     const third = rounds('hand-rolled', [1000, 1100, 1050]).slice(2);
     expect(pairedRatio([...rounds('pcluster', [900, 1000, 2000]), ...third], 'pcluster', 'hand-rolled', 'page'), 'only round 3 has both').to.be.closeTo(2000 / 1050, 1e-9);
+  });
+
+  it('shows each target\'s per-round ratios next to its verdict, so a verdict that noise decided reads as one', () => {
+    const rounds = (contender: string, rates: number[]) => rates.map((rps, i) => measurement({ round: i + 1, contender, rps }));
+    // Round order as measured, not as stored.
+    expect(roundRatios([...rounds('pcluster', [900, 1000, 2000]).reverse(), ...rounds('hand-rolled', [1000, 1000, 1000])], 'pcluster', 'hand-rolled', 'page'))
+      .to.deep.equal([0.9, 1, 2]);
+    const measurements = [...rounds('pcluster-prepare-auto', [900, 1000, 2000]), ...rounds('hand-rolled', [1000, 1000, 1000])];
+    const summaries = [summary('pcluster-prepare-auto', 1000), summary('hand-rolled', 1000)];
+    const [check] = checkTargets(summaries, measurements);
+    expect(check).to.deep.include({ ratio: 1, roundRange: { min: 0.9, max: 2 }, roundsMet: 2, rounds: 3, isMet: true });
+    expect(targetsTable([check!]).rows).to.deep.equal([
+      ['≥ 0.95× the hand-rolled ceiling', '--prepare auto', '1.00× (need ≥ 0.95×)', '0.90×–2.00×, ≥ 0.95× in 2 of 3', 'met'],
+    ]);
   });
 
   it('leaves diagnostic contenders out of full and quick runs unless they are named', () => {
