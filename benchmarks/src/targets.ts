@@ -1,4 +1,4 @@
-import { median, roundRatios, type Measurement, type Summary } from './summary.js';
+import { pairedRatio, roundRatios, type Measurement, type Summary } from './summary.js';
 
 /** One of issue 6's targets for pcluster against an alternative, judged on the /page workload. */
 interface Target {
@@ -44,8 +44,8 @@ export function checkTargets(summaries: readonly Summary[], measurements: readon
       const ours = page(variant);
       const theirs = page(target.against);
       if (ours === undefined || theirs === undefined) return [];
+      const ratio = pairedRatio(measurements, variant, target.against, 'page');
       const ratios = roundRatios(measurements, variant, target.against, 'page');
-      const ratio = ratios.length === 0 ? Number.NaN : median(ratios);
       const spread = {
         roundRange: { min: Math.min(...ratios), max: Math.max(...ratios) },
         roundsMet: ratios.filter((r) => r >= target.minRatio).length,
