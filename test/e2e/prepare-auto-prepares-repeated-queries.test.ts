@@ -30,6 +30,20 @@ describe('--prepare auto', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('a value that cannot be sent fails only its own request: the prepared statement keeps working', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1, args: ['--prepare', 'auto'] });
+    let rows: unknown;
+    for (let i = 0; i < 3; i++) rows = (await getJson(`${cluster.url}/widgets`)).body['rows'];
+    expect(rows).to.have.length(1);
+    expect((await fetch(`${cluster.url}/widgets-unsendable`)).status, 'the handler failed: a bare 500').to.equal(500);
+    for (let i = 0; i < 3; i++) {
+      const after = await getJson(`${cluster.url}/widgets`);
+      expect(after.status, 'node-postgres closed the statement on the server and then failed every later run of it').to.equal(200);
+      expect(after.body['rows']).to.deep.equal(rows);
+    }
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
   it('without it, the same queries leave no prepared statement behind', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
     for (let i = 0; i < 3; i++) await getJson(`${cluster.url}/widgets`);

@@ -1,4 +1,5 @@
 import pg, { type QueryConfig, type QueryResult } from 'pg';
+import { PreparedQuery } from './prepared-query.js';
 
 /** node-postgres' completion callback: `error` is null (or undefined) when the statement succeeded. */
 export type QueryCallback = (error: Error | null | undefined, result?: QueryResult) => void;
@@ -20,7 +21,8 @@ function isStalePlan(error: unknown): boolean {
 /**
  * Runs one query on the connection: with `--prepare auto` a parameterised text seen twice
  * becomes a named prepared statement; a named statement whose plan went stale after DDL
- * is deallocated and prepared again, once, outside a transaction.
+ * is deallocated and prepared again, once, outside a transaction. Named statements run as
+ * PreparedQuery: their result is described once per connection, not on every run.
  */
 export class QueryRunner {
   readonly #isAuto: boolean;
@@ -43,16 +45,19 @@ export class QueryRunner {
       client.query(config, done);
       return;
     }
-    client.query(config, (error, result) => {
-      if (error && isStalePlan(error) && client.getTransactionStatus() === 'I') this.#prepareAgain(client, config as QueryConfig & { name: string }, done);
-      else done(error, result);
-    });
+    const named = config as QueryConfig & { name: string };
+    client.query(
+      new PreparedQuery(named, (error, result) => {
+        if (error && isStalePlan(error) && client.getTransactionStatus() === 'I') this.#prepareAgain(client, named, done);
+        else done(error, result);
+      }),
+    );
   }
 
   #prepareAgain(client: pg.Client, config: QueryConfig & { name: string }, done: QueryCallback): void {
     delete (client.connection as unknown as StatementCache).parsedStatements[config.name];
-    // Whether DEALLOCATE succeeds or not, the statement is prepared again under its name.
-    client.query({ text: `DEALLOCATE ${pg.escapeIdentifier(config.name)}` }, () => client.query(config, done));
+    // Whether DEALLOCATE succeeds or not, the statement is prepared (and described) again under its name.
+    client.query({ text: `DEALLOCATE ${pg.escapeIdentifier(config.name)}` }, () => client.query(new PreparedQuery(config, done)));
   }
 
   #configFor(textOrConfig: string | QueryConfig, values: unknown[] | undefined): QueryConfig {
