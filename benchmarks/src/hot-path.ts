@@ -4,13 +4,15 @@
  * through pcluster's connection keeper, statement queue and `--prepare auto` runner,
  * against a bare pg.Client running the same named statements in turn, with and without
  * an AsyncLocalStorage context per page (what `import { db }` needs). On a shared machine
- * CPU time per page is steadier than req/s.
+ * CPU time per page is steadier than req/s; PostgreSQL's (the whole server's) is reported too.
  * `node benchmarks/dist/hot-path.js [--pages N] [--rounds N] [--only "variant name,variant name"]`
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres } from 'pcluster/postgres';
+import { postmasterPid } from './measure.js';
+import { treeCpuMs } from './process-tree.js';
 import { median } from './summary.js';
 import { ACCOUNT_ROWS, seed } from './seed.js';
 import { openStatementPath } from './statement-path.js';
@@ -74,7 +76,8 @@ const variants = allVariants.filter((v) => only === undefined || only.includes(v
 const server = await startPostgres({ maxConnections: 20 });
 try {
   await seed(server.connectionString);
-  const samples = new Map<string, { user: number; system: number; rate: number }[]>();
+  const samples = new Map<string, { user: number; system: number; server: number; rate: number }[]>();
+  const postmaster = postmasterPid(server);
   // Variants alternate round by round. AsyncLocalStorage turns Node's async hooks on for every promise
   // in the process; disable() after its rounds turns them off again, so the bare rounds run without them.
   for (let round = 1; round <= rounds; round++) {
@@ -92,21 +95,23 @@ try {
         }));
       };
       await runPages(pages / 10); // warm-up: JIT, prepared statements, buffers
+      const serverCpuMs = await treeCpuMs(postmaster);
       const cpu = process.cpuUsage();
       const startedAt = performance.now();
       await runPages(pages);
       const used = process.cpuUsage(cpu);
+      const serverUsedMs = (await treeCpuMs(postmaster)) - serverCpuMs;
       const seconds = (performance.now() - startedAt) / 1000;
       await close();
       if (variant.withContext) storage.disable();
-      const sample = { user: used.user / pages, system: used.system / pages, rate: pages / seconds };
+      const sample = { user: used.user / pages, system: used.system / pages, server: (serverUsedMs * 1000) / pages, rate: pages / seconds };
       samples.set(variant.name, [...(samples.get(variant.name) ?? []), sample]);
-      console.log(`round ${round}  ${variant.name.padEnd(60)} ${sample.rate.toFixed(0).padStart(6)} pages/s  CPU/page user ${sample.user.toFixed(1)} µs, system ${sample.system.toFixed(1)} µs`);
+      console.log(`round ${round}  ${variant.name.padEnd(60)} ${sample.rate.toFixed(0).padStart(6)} pages/s  CPU/page user ${sample.user.toFixed(1)} µs, system ${sample.system.toFixed(1)} µs, PostgreSQL ${sample.server.toFixed(1)} µs`);
     }
   }
   console.log(`\nmedians over ${rounds} rounds of ${pages} pages, ${CONCURRENCY} concurrent:`);
   for (const [name, runs] of samples) {
-    console.log(`${name.padEnd(60)} ${median(runs.map((r) => r.rate)).toFixed(0).padStart(6)} pages/s  CPU/page user ${median(runs.map((r) => r.user)).toFixed(1)} µs, system ${median(runs.map((r) => r.system)).toFixed(1)} µs`);
+    console.log(`${name.padEnd(60)} ${median(runs.map((r) => r.rate)).toFixed(0).padStart(6)} pages/s  CPU/page user ${median(runs.map((r) => r.user)).toFixed(1)} µs, system ${median(runs.map((r) => r.system)).toFixed(1)} µs, PostgreSQL ${median(runs.map((r) => r.server)).toFixed(1)} µs`);
   }
 } finally {
   await server.destroy();

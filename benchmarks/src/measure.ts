@@ -22,7 +22,7 @@ export interface MeasureContext {
 }
 
 /** The postmaster's pid, from the first line of `postmaster.pid` in its data directory. */
-function postmasterPid(server: PostgresServer): number {
+export function postmasterPid(server: PostgresServer): number {
   return Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
