@@ -22,7 +22,7 @@ function isStalePlan(error: unknown): boolean {
  * Runs one query on the connection: with `--prepare auto` a parameterised text seen twice
  * becomes a named prepared statement; a named statement whose plan went stale after DDL
  * is deallocated and prepared again, once, outside a transaction. Named statements run as
- * PreparedQuery: their result is described once per connection, not on every run.
+ * PreparedQuery: a value that cannot be sent fails its run and leaves the statement prepared.
  */
 export class QueryRunner {
   readonly #isAuto: boolean;
@@ -56,7 +56,7 @@ export class QueryRunner {
 
   #prepareAgain(client: pg.Client, config: QueryConfig & { name: string }, done: QueryCallback): void {
     delete (client.connection as unknown as StatementCache).parsedStatements[config.name];
-    // Whether DEALLOCATE succeeds or not, the statement is prepared (and described) again under its name.
+    // Whether DEALLOCATE succeeds or not, the statement is prepared again under its name.
     client.query({ text: `DEALLOCATE ${pg.escapeIdentifier(config.name)}` }, () => client.query(new PreparedQuery(config, done)));
   }
 
