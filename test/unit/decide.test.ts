@@ -12,7 +12,7 @@ const worker = (overrides: Partial<WorkerView> = {}): WorkerView => ({
 });
 const slot = (n: number, current: WorkerView | undefined, more: Partial<SlotView> = {}): SlotView => ({ slot: n, current, successor: undefined, respawnAt: 0, ...more });
 const view = (slots: SlotView[], more: Partial<ClusterView> = {}): ClusterView => ({
-  slots, draining: [], connectionsGranted: slots.filter((s) => s.current !== undefined).length, ...more,
+  slots, draining: [], connectionsGranted: slots.filter((s) => s.current !== undefined).length, connectionsDraining: 0, ...more,
 });
 
 describe('decide(): the primary\'s policy', () => {
@@ -90,6 +90,23 @@ describe('decide(): the primary\'s policy', () => {
       expect(decision.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'reload' }]);
       const halfway = decide(intent({ phase: 2 }), view([slot(1, worker({ phase: 2 })), slot(2, worker({ phase: 1 }))]), 0);
       expect(halfway.actions).to.deep.equal([{ type: 'replace', slot: 2, reason: 'reload' }]);
+    });
+
+    it('replaces the next worker make-before-break while the last one replaced still drains on the spare connection', () => {
+      // Default budget (workers + 1): the drained generation-1 worker of slot 1 holds the spare until it exits.
+      const old = worker({ phase: 1, state: 'draining', drainStartedAt: 0 });
+      const slots = [slot(1, worker({ phase: 2 })), slot(2, worker({ phase: 1 }))];
+      const decision = decide(intent({ phase: 2 }), view(slots, { draining: [old], connectionsGranted: 3, connectionsDraining: 1 }), 0);
+      expect(decision.actions).to.deep.equal([{ type: 'replace', slot: 2, reason: 'reload' }]);
+    });
+
+    it('drains first when no connection of the budget is spare or on its way back', () => {
+      // --max-connections = --workers; the draining worker never got a connection, so its exit frees none.
+      const old = worker({ phase: 1, state: 'draining', drainStartedAt: 0 });
+      const slots = [slot(1, worker({ phase: 2 })), slot(2, worker({ phase: 1 }))];
+      const full = view(slots, { draining: [old], connectionsGranted: 2, connectionsDraining: 0 });
+      const decision = decide(intent({ phase: 2, maxConnections: 2 }), full, 0);
+      expect(decision.actions).to.deep.equal([{ type: 'drain', id: slots[1]!.current!.id, reason: 'reload' }]);
     });
   });
 

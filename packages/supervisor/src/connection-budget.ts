@@ -20,6 +20,11 @@ export class ConnectionBudget {
     return this.#granted.size;
   }
 
+  /** True while the worker `id` holds a connection grant. */
+  holds(id: number): boolean {
+    return this.#granted.has(id);
+  }
+
   get waiting(): number {
     return this.#waiting.length;
   }

@@ -41,6 +41,8 @@ export interface ClusterView {
   readonly draining: readonly WorkerView[];
   /** Connections granted to live processes (the budget in use). */
   readonly connectionsGranted: number;
+  /** Of those, the ones held by draining workers: back in the budget when they exit. */
+  readonly connectionsDraining: number;
 }
 
 export type Action =
@@ -140,8 +142,10 @@ export function decide(intent: ClusterIntent, view: ClusterView, now: number): D
     const { reason, dueAt } = recycleReason(intent, current, now);
     if (dueAt !== undefined) wakeNoLaterThan(dueAt);
     if (reason === undefined) continue;
-    // Make-before-break needs one spare connection in the budget; without one, drain first.
-    if (view.connectionsGranted + 1 <= intent.maxConnections) actions.push({ type: 'replace', slot, reason });
+    // Make-before-break needs one spare connection in the budget. One that a draining worker gives back when it
+    // exits will do: the successor boots meanwhile and waits for it, while this worker keeps serving. Only a
+    // budget with no spare at all (--max-connections = --workers) drains first.
+    if (view.connectionsGranted - view.connectionsDraining + 1 <= intent.maxConnections) actions.push({ type: 'replace', slot, reason });
     else actions.push({ type: 'drain', id: current.id, reason });
     break;
   }

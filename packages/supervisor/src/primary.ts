@@ -152,6 +152,7 @@ export class Primary {
       slots: [...this.#slots.values()].map(({ slot, current, successor, respawnAt }) => ({ slot, current, successor, respawnAt })),
       draining: [...this.#draining],
       connectionsGranted: this.#budget.granted,
+      connectionsDraining: [...this.#draining].filter((handle) => this.#budget.holds(handle.id)).length,
     }, now);
     for (const action of actions) this.#apply(action);
     clearTimeout(this.#wakeTimer);
