@@ -81,11 +81,11 @@ export async function startPcluster(
   databaseUrl: string,
   workers: number,
   extraArgs: readonly string[] = [],
-  { app = appPath('pcluster-app.mjs'), timeoutMs = 60_000 }: { app?: string; timeoutMs?: number } = {},
+  { app = appPath('pcluster-app.mjs'), timeoutMs = 60_000, cli = CLI }: { app?: string; timeoutMs?: number; cli?: string } = {},
 ): Promise<RunningContender & { child: ChildProcess; metricsPort: number }> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [
-    CLI, 'start', app, '--workers', String(workers), '--port', String(port),
+    cli, 'start', app, '--workers', String(workers), '--port', String(port),
     '--metrics-port', String(metricsPort), '--database-url', databaseUrl, '--log-format', 'json', '--name', `bench${port}`, ...extraArgs,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,124 @@
+/**
+ * A/B at the grain of seconds: starts every named contender at once, warms them, then loads
+ * one at a time in short windows, alternating A B, B A, … so that each pair of windows is a
+ * few seconds apart. The full bench runs contenders minutes apart, and this machine drifts by
+ * ±20% in that time (RESULTS.md, item 7); here the drift inside a pair is small, and many pairs
+ * show how far the ratio moves. An idle contender costs nothing measurable meanwhile (a
+ * heartbeat a second). `--baseline <checkout>` adds pcluster `--prepare auto` from another
+ * built checkout as contender `baseline`, to measure a change of pcluster itself.
+ * `node benchmarks/dist/interleave.js [--contenders id,id] [--route page] [--pairs 20] [--seconds 2] [--warmup 6] [--restarts 1] [--baseline dir]`
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startPostgres } from 'pcluster/postgres';
+import { stopAll, track } from './cleanup.js';
+import { startPcluster, type RunningContender } from './contender.js';
+import { CONTENDERS, WORKLOADS, type HttpContender } from './contenders.js';
+import { runLoad } from './load.js';
+import { postmasterPid } from './measure.js';
+import { treeCpuMs } from './process-tree.js';
+import { seed } from './seed.js';
+import { median } from './summary.js';
+
+const { values } = parseArgs({
+  options: {
+    contenders: { type: 'string' }, route: { type: 'string' }, pairs: { type: 'string' }, seconds: { type: 'string' },
+    warmup: { type: 'string' }, restarts: { type: 'string' }, baseline: { type: 'string' },
+  },
+});
+
+const baseline: HttpContender | undefined = values.baseline === undefined ? undefined : {
+  id: 'baseline', label: `pcluster --prepare auto (${path.basename(path.resolve(values.baseline))})`, kind: 'http',
+  description: 'pcluster start --prepare auto from another built checkout',
+  start: ({ databaseUrl, workers }) =>
+    startPcluster(databaseUrl, workers, ['--prepare', 'auto'], { cli: path.resolve(values.baseline!, 'packages/supervisor/dist/cli.js') }),
+};
+const known = [...CONTENDERS.filter((c): c is HttpContender => c.kind === 'http'), ...(baseline === undefined ? [] : [baseline])];
+const ids = (values.contenders ?? (baseline === undefined ? 'pcluster-prepare-auto,hand-rolled' : 'pcluster-prepare-auto,baseline')).split(',');
+const contenders = ids.map((id) => known.find((c) => c.id === id));
+const route = values.route ?? 'page';
+const [pairs, seconds, warmup, restarts] = [values.pairs ?? '20', values.seconds ?? '2', values.warmup ?? '6', values.restarts ?? '1'].map(Number) as [number, number, number, number];
+if (contenders.length < 2 || contenders.includes(undefined) || !(WORKLOADS as readonly string[]).includes(route) ||
+    ![pairs, seconds, warmup, restarts].every((n) => Number.isInteger(n) && n > 0)) {
+  console.error(`usage: node benchmarks/dist/interleave.js [--contenders id,id,… of ${known.map((c) => c.id).join(', ')}] ` +
+    `[--route ${WORKLOADS.join('|')}] [--pairs N] [--seconds N] [--warmup N] [--restarts N] [--baseline <built checkout>]`);
+  process.exit(2);
+}
+const chosen = contenders as HttpContender[];
+
+interface Window {
+  readonly contender: string;
+  readonly rps: number;
+  /** CPU µs per request of the contender's process tree and of the whole PostgreSQL server. */
+  readonly appUs: number;
+  readonly dbUs: number;
+}
+
+/** The value below which `share` of the sorted values lie (nearest rank). */
+function quantile(values: readonly number[], share: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
+}
+
+const server = await startPostgres({ maxConnections: 100 });
+const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const windows: Window[][] = [];
+try {
+  await seed(server.connectionString);
+  const postmaster = postmasterPid(server);
+  const measure = async (contender: HttpContender, running: RunningContender): Promise<Window> => {
+    const [appBefore, dbBefore] = [await treeCpuMs(running.rootPid), await treeCpuMs(postmaster)];
+    const load = await runLoad(`http://127.0.0.1:${running.port}/${route}`, { connections: 32, durationSeconds: seconds });
+    const [appAfter, dbAfter] = [await treeCpuMs(running.rootPid), await treeCpuMs(postmaster)];
+    if (load.failures > 0) throw new Error(`${contender.label}: ${load.failures} failed requests on /${route}`);
+    const perRequest = (ms: number): number => (ms * 1000) / load.requests;
+    return { contender: contender.id, rps: load.requestsPerSecond, appUs: perRequest(appAfter - appBefore), dbUs: perRequest(dbAfter - dbBefore) };
+  };
+  for (let restart = 1; restart <= restarts; restart++) {
+    const running: RunningContender[] = [];
+    try {
+      for (const contender of chosen) {
+        const started = await contender.start({ databaseUrl: server.connectionString, workers: 2 });
+        const untrack = track(started);
+        running.push({ ...started, stop: () => started.stop().finally(untrack) });
+      }
+      for (const [i, contender] of chosen.entries()) {
+        await runLoad(`http://127.0.0.1:${running[i]!.port}/${route}`, { connections: 32, durationSeconds: warmup });
+        process.stderr.write(`warmed ${contender.label}\n`);
+      }
+      for (let pair = 0; pair < pairs; pair++) {
+        const order = [...chosen.keys()];
+        if (pair % 2 === 1) order.reverse();
+        const measured: Window[] = [];
+        for (const i of order) measured.push(await measure(chosen[i]!, running[i]!));
+        windows.push(measured);
+        process.stderr.write(`pair ${windows.length}: ${measured.map((w) => `${w.contender} ${w.rps.toFixed(0)}`).join(', ')}\n`);
+      }
+    } finally {
+      for (const started of running.reverse()) await started.stop();
+    }
+  }
+} finally {
+  untrackServer();
+  await stopAll();
+  await server.destroy();
+}
+
+const [first, ...others] = chosen as [HttpContender, ...HttpContender[]];
+const of = (pair: Window[], id: string): Window => pair.find((w) => w.contender === id)!;
+console.log(`/${route}, 2 workers, 32 connections, ${windows.length} pairs of ${seconds} s windows (${restarts} start(s), ${warmup} s warm-up each)\n`);
+console.log('| contender | req/s (median) | CPU µs/req app | CPU µs/req PostgreSQL |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const contender of chosen) {
+  const own = windows.map((pair) => of(pair, contender.id));
+  console.log(`| ${contender.label} | ${median(own.map((w) => w.rps)).toFixed(0)} | ${median(own.map((w) => w.appUs)).toFixed(0)} | ${median(own.map((w) => w.dbUs)).toFixed(0)} |`);
+}
+console.log(`\n| ${first.label} ÷ | req/s, median of pairs | middle half of pairs | all pairs | pairs ≥ 1 | app + PostgreSQL CPU per request, median of pairs |`);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const other of others) {
+  const ratios = windows.map((pair) => of(pair, first.id).rps / of(pair, other.id).rps);
+  const cpu = windows.map((pair) => (of(pair, first.id).appUs + of(pair, first.id).dbUs) / (of(pair, other.id).appUs + of(pair, other.id).dbUs));
+  const fixed = (n: number): string => `${n.toFixed(2)}×`;
+  console.log(`| ${other.label} | ${fixed(median(ratios))} | ${fixed(quantile(ratios, 0.25))}–${fixed(quantile(ratios, 0.75))} | ` +
+    `${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))} | ${ratios.filter((r) => r >= 1).length} of ${ratios.length} | ${fixed(median(cpu))} |`);
+}
