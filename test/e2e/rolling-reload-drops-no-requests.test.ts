@@ -45,6 +45,9 @@ describe('rolling reload under keep-alive load', () => {
       const connections = await sampler.stop();
 
       expect(fewestReady, 'ready workers at the lowest point of the reload').to.equal(3);
+      // /status was polled all through the reload: a booting worker is not asked (it could not answer), one that exits is not waited for.
+      const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
+      expect(metricValue(metrics, 'pcluster_metrics_collection_misses_total'), 'workers that did not answer /status or /metrics').to.equal(0);
       expect(outcome.failures, JSON.stringify(outcome.statusCodes)).to.equal(0);
       expect(outcome.requests).to.be.greaterThan(100);
       expect(connections.max).to.be.at.most(4);

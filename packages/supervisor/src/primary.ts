@@ -212,6 +212,7 @@ export class Primary {
     const now = Date.now();
     switch (message.type) {
       case 'pcluster:hello':
+        handle.isConfigured = true;
         handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
       case 'pcluster:connect-request':
@@ -273,6 +274,7 @@ export class Primary {
     const slot = this.#slots.get(handle.slot)!;
     const wasReady = handle.readyAt !== undefined;
     this.#budget.release(handle.id);
+    this.#collector.forget(handle);
     this.#metrics.retire(handle.lastMetrics);
     handle.transition('exited');
     const bootFailure = this.#bootFailures.get(handle);

@@ -4,14 +4,16 @@ import type { WorkerHandle } from './worker-handle.js';
 type Collected = Extract<WorkerMessage, { type: 'pcluster:collected' }>;
 
 /**
- * Asks live workers for their metrics and status over IPC. A worker that does not answer
- * within the timeout (booting, dying, blocked) is left out instead of failing the scrape,
- * and concurrent scrapes share one round of questions.
+ * Asks live workers for their metrics and status over IPC. A worker still loading (before its
+ * hello) is not asked: it could not hear the question, and a scrape or `status` during every
+ * boot and reload would wait out the timeout for it. A worker that exits has its questions
+ * settled at once; one that does not answer within the timeout (blocked) is left out and
+ * counted as a miss instead of failing the scrape. Concurrent scrapes share one round of questions.
  */
 export class WorkerCollector {
   readonly #timeoutMs: number;
   readonly #onMissed: () => void;
-  readonly #waiting = new Map<number, (message: Collected) => void>();
+  readonly #waiting = new Map<number, { readonly handle: WorkerHandle; readonly settle: (message: Collected | undefined) => void }>();
   #nextRequestId = 1;
   #inFlight: Promise<WorkerMetrics[]> | undefined;
   #statusInFlight: Promise<unknown> | undefined;
@@ -39,11 +41,16 @@ export class WorkerCollector {
 
   /** Routes a worker's answer to the question it belongs to. */
   answered(message: Collected): void {
-    this.#waiting.get(message.requestId)?.(message);
+    this.#waiting.get(message.requestId)?.settle(message);
+  }
+
+  /** The worker has exited: its open questions are settled without an answer (not a miss). */
+  forget(handle: WorkerHandle): void {
+    for (const question of [...this.#waiting.values()]) if (question.handle === handle) question.settle(undefined);
   }
 
   async #collectRound(handles: readonly WorkerHandle[], withMetrics: boolean): Promise<WorkerMetrics[]> {
-    const answers = await Promise.all(handles.map((handle) => this.#ask(handle, withMetrics)));
+    const answers = await Promise.all(handles.filter((handle) => handle.isConfigured).map((handle) => this.#ask(handle, withMetrics)));
     return answers.filter((metrics): metrics is WorkerMetrics => metrics !== undefined);
   }
 
@@ -55,12 +62,16 @@ export class WorkerCollector {
         this.#onMissed();
         resolve(undefined);
       }, this.#timeoutMs);
-      this.#waiting.set(requestId, (message) => {
-        clearTimeout(timer);
-        this.#waiting.delete(requestId);
-        handle.update(message.status, Date.now());
-        if (message.metrics !== null) handle.lastMetrics = message.metrics;
-        resolve(message.metrics ?? undefined);
+      this.#waiting.set(requestId, {
+        handle,
+        settle: (message) => {
+          clearTimeout(timer);
+          this.#waiting.delete(requestId);
+          if (message === undefined) return resolve(undefined);
+          handle.update(message.status, Date.now());
+          if (message.metrics !== null) handle.lastMetrics = message.metrics;
+          resolve(message.metrics ?? undefined);
+        },
       });
       try {
         handle.process.send({ type: 'pcluster:collect', requestId, withMetrics });
