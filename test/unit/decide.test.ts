@@ -73,23 +73,38 @@ describe('decide(): the primary\'s policy', () => {
       expect(decide(intent({ maxAgeMs: 10_000 }), young, 10_000).actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_age' }]);
     });
 
-    it('recycles one worker at a time: nothing while a successor boots or a slot is not ready', () => {
+    it('recycles two workers at a time at most, and none while a slot is not served by a ready worker', () => {
       const tired = () => worker({ requests: 5, maxRequests: 5 });
-      const booting = view([slot(1, worker(), { successor: worker({ state: 'starting' }) }), slot(2, tired())]);
-      expect(decide(intent({ maxConnections: 4 }), booting, 0).actions).to.deep.equal([]);
-      const notReady = view([slot(1, worker({ state: 'starting' })), slot(2, tired())]);
-      expect(decide(intent({ maxConnections: 4 }), notReady, 0).actions).to.deep.equal([]);
-      const both = decide(intent({ maxConnections: 4 }), view([slot(1, tired()), slot(2, tired())]), 0);
-      expect(both.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_requests' }]);
+      const three = intent({ workers: 3, maxConnections: 4 });
+      const oneBooting = view([slot(1, worker(), { successor: worker({ state: 'starting' }) }), slot(2, tired()), slot(3, tired())]);
+      expect(decide(three, oneBooting, 0).actions).to.deep.equal([{ type: 'replace', slot: 2, reason: 'max_requests' }]);
+      const twoBooting = view([
+        slot(1, worker(), { successor: worker({ state: 'starting' }) }), slot(2, worker(), { successor: worker({ state: 'starting' }) }), slot(3, tired()),
+      ]);
+      expect(decide(three, twoBooting, 0).actions).to.deep.equal([]);
+      const notReady = view([slot(1, worker({ state: 'starting' })), slot(2, tired()), slot(3, tired())]);
+      expect(decide(three, notReady, 0).actions).to.deep.equal([]);
+      const all = decide(three, view([slot(1, tired()), slot(2, tired()), slot(3, tired())]), 0);
+      expect(all.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'max_requests' }, { type: 'replace', slot: 2, reason: 'max_requests' }]);
+    });
+
+    it('does not start a successor while its slot backs off after a successor died', () => {
+      const old = worker({ phase: 1 });
+      const slots = [slot(1, old, { respawnAt: 4_000 }), slot(2, worker({ phase: 2 }))];
+      const early = decide(intent({ phase: 2 }), view(slots), 1_000);
+      expect(early).to.deep.equal({ actions: [], wakeAt: 4_000 });
+      expect(decide(intent({ phase: 2 }), view(slots), 4_000).actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'reload' }]);
     });
   });
 
   describe('rolling reload', () => {
-    it('replaces workers of an older phase, one at a time', () => {
-      const decision = decide(intent({ phase: 2 }), view([slot(1, worker({ phase: 1 })), slot(2, worker({ phase: 1 }))]), 0);
-      expect(decision.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'reload' }]);
-      const halfway = decide(intent({ phase: 2 }), view([slot(1, worker({ phase: 2 })), slot(2, worker({ phase: 1 }))]), 0);
-      expect(halfway.actions).to.deep.equal([{ type: 'replace', slot: 2, reason: 'reload' }]);
+    it('replaces workers of an older phase, two at a time', () => {
+      const old = () => worker({ phase: 1 });
+      const three = intent({ workers: 3, phase: 2, maxConnections: 4 });
+      const decision = decide(three, view([slot(1, old()), slot(2, old()), slot(3, old())]), 0);
+      expect(decision.actions).to.deep.equal([{ type: 'replace', slot: 1, reason: 'reload' }, { type: 'replace', slot: 2, reason: 'reload' }]);
+      const halfway = decide(three, view([slot(1, worker({ phase: 2 })), slot(2, worker({ phase: 2 })), slot(3, old())]), 0);
+      expect(halfway.actions).to.deep.equal([{ type: 'replace', slot: 3, reason: 'reload' }]);
     });
 
     it('replaces the next worker make-before-break while the last one replaced still drains on the spare connection', () => {

@@ -10,8 +10,14 @@ export interface LoggerOptions {
   readonly level?: string;
 }
 
-/** Serialises an error with every string field scrubbed of connection-string passwords. */
+/**
+ * Serialises an error with every string field scrubbed of connection-string passwords. An `err` or
+ * `error` field may also hold a bare message (a worker's boot failure as the primary logs it): pino
+ * hands that back unchanged, and writing into it by index would throw inside the log call.
+ */
 function serializeError(error: unknown): unknown {
+  if (typeof error === 'string') return redactSecrets(error);
+  if (typeof error !== 'object' || error === null) return error;
   const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(serialized)) {
     if (typeof value === 'string') serialized[key] = redactSecrets(value);
