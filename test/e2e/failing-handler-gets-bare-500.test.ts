@@ -6,7 +6,8 @@ describe('a handler that throws or rejects', () => {
   it('answers a bare 500 (no stack, no SQL) and the worker keeps serving', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
     const before = await getJson(`${cluster.url}/pid`);
-    for (const path of ['/throw', '/reject-sql']) {
+    const paths = ['/throw', '/throw-string', '/throw-frozen-error', '/throw-frozen', '/reject-sql'];
+    for (const path of paths) {
       const response = await fetch(`${cluster.url}${path}`);
       const body = await response.text();
       expect(response.status, path).to.equal(500);
@@ -17,7 +18,12 @@ describe('a handler that throws or rejects', () => {
     expect(after.body['workerPid'], 'the same worker process still serves').to.equal(before.body['workerPid']);
     expect(after.body['backendPid'], 'a SQL error does not cost the connection').to.equal(before.body['backendPid']);
     const errors = cluster.logs().filter((line) => line.msg === 'handler failed; answered 500');
-    expect(errors.map((line) => line['path'])).to.deep.equal(['/throw', '/reject-sql']);
+    expect(errors.map((line) => line['path'])).to.deep.equal(paths);
+    // What was thrown is logged as it was, but never with the password in it.
+    expect(errors[1]!['err']).to.equal('boom: could not reach postgres://app:***@db.internal/shop');
+    expect(errors[2]!['err']).to.deep.include({ type: 'Error', message: 'boom: frozen error' });
+    expect(errors[3]!['err']).to.deep.include({ message: 'boom: frozen', detail: 'postgres://app:***@db.internal/shop' });
+    expect(cluster.stdout).not.to.include('hunter2');
     expect((await cluster.stop()).code).to.equal(0);
   });
 

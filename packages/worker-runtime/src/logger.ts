@@ -10,15 +10,26 @@ export interface LoggerOptions {
   readonly level?: string;
 }
 
+/** pino's error serializer; it tags the error to detect cycles, which throws on a frozen or sealed one. */
+function standardFields(error: object): object {
+  try {
+    return pino.stdSerializers.err(error as Error);
+  } catch {
+    const { name, message, stack } = error as Partial<Error>;
+    return { ...error, ...(typeof name === 'string' ? { type: name } : {}), message, stack };
+  }
+}
+
 /**
  * Serialises an error with every string field scrubbed of connection-string passwords. An `err` or
- * `error` field may also hold a bare message (a worker's boot failure as the primary logs it): pino
- * hands that back unchanged, and writing into it by index would throw inside the log call.
+ * `error` field may hold anything a handler threw: a bare string (or a worker's boot failure as the
+ * primary logs it), a frozen error or plain object. Its fields are copied, never written into what was
+ * thrown: a throw inside a log call would crash the process.
  */
 function serializeError(error: unknown): unknown {
   if (typeof error === 'string') return redactSecrets(error);
   if (typeof error !== 'object' || error === null) return error;
-  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  const serialized: Record<string, unknown> = { ...standardFields(error) };
   for (const [key, value] of Object.entries(serialized)) {
     if (typeof value === 'string') serialized[key] = redactSecrets(value);
   }
