@@ -56,7 +56,7 @@ ${renderMarkdown(targetsTable(run.targets))}
 ${run.supervisor.pcluster === undefined && run.supervisor.pm2 === undefined ? 'Not measured in this run.' : renderMarkdown(supervisorTable(run.supervisor.pcluster, run.supervisor.pm2))}
 
 pcluster: ready = connected to PostgreSQL and listening, polled on \`/status\` every 25 ms; reload = \`kill -HUP\`
-until all workers are generation 2 (one at a time, make-before-break). PM2: \`wait_ready\` (ready = listening; its
+until all workers are generation 2 (two at a time, make-before-break). PM2: \`wait_ready\` (ready = listening; its
 Pool connects on first use), \`pm2 start -i N\` until every instance is online, \`pm2 reload\` until it returns
 (PM2 replaces 2 instances at a time by default).
 `;

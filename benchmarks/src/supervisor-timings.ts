@@ -63,7 +63,7 @@ export async function timePcluster(databaseUrl: string, workers: number): Promis
     await contender.stop();
     return {
       workers, startMs, reloadMs, primaryRssBytes, primaryRssAfterReloadBytes, treeRssBytes: treeRss,
-      notes: 'ready = connected to PostgreSQL and listening; reload replaces one worker at a time, make-before-break',
+      notes: 'ready = connected to PostgreSQL and listening; reload replaces two workers at a time, make-before-break',
     };
   } catch (error) {
     killAll(await processTree(child.pid!));
