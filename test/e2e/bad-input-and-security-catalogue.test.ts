@@ -53,6 +53,26 @@ describe('bad input and hostile conditions', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('a query config node-postgres cannot write fails that query alone, with a clear error; the connection serves on', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1, args: ['--lease-timeout', '2s'] });
+    const before = (await getJson(`${cluster.url}/pid`)).body['backendPid'];
+    const expected = {
+      name: /statement name, not number/,
+      text: /SQL as a string in text, not number/,
+      'empty-name': /statement name, not an empty string/,
+      cursor: /cannot run a pg-cursor or pg-query-stream/,
+    };
+    for (const [kind, message] of Object.entries(expected)) {
+      const { body } = await getJson(`${cluster.url}/bad-query?kind=${kind}`, { signal: AbortSignal.timeout(10_000) });
+      expect(body['code'], kind).to.equal('PCLUSTER_BAD_QUERY');
+      expect(body['message'], kind).to.match(message);
+      const after = await getJson(`${cluster.url}/pid`, { signal: AbortSignal.timeout(10_000) });
+      expect(after.status, `a query after ${kind}`).to.equal(200);
+      expect(after.body['backendPid'], `the same connection after ${kind}`).to.equal(before);
+    }
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
   it('the metrics port already in use: exit 1 with one line naming the address, nothing left running', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -27,6 +27,16 @@ describe('a handler that throws or rejects', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('a promise rejection nobody handles is logged and costs no other request: the worker keeps serving', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+    const before = await getJson(`${cluster.url}/pid`);
+    expect((await getJson(`${cluster.url}/unhandled-rejection`)).status).to.equal(200);
+    await cluster.waitForLog((line) => line.msg === 'unhandled promise rejection; the worker keeps serving', 10_000);
+    const after = await getJson(`${cluster.url}/pid`);
+    expect(after.body['workerPid'], 'the same worker process still serves').to.equal(before.body['workerPid']);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
   it('in Express: the default error page shows no stack trace', async () => {
     const cluster = await startCluster(fixture('express-app.mjs'), { workers: 1 });
     const response = await fetch(`${cluster.url}/throw`);

@@ -18,6 +18,24 @@ export interface Db {
   transaction<T>(fn: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
+const kind = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+
+/**
+ * Why a query config cannot be run, if it cannot. node-postgres would throw half-way through writing
+ * it to the socket (a number as name or text), or keep the connection for itself (a pg-cursor or
+ * pg-query-stream), and either would leave the worker's one connection waiting forever.
+ */
+function configProblem(config: unknown): string | undefined {
+  if (typeof config !== 'object' || config === null) return `db.query() takes SQL text or a { text, values, name } object, not ${kind(config)}`;
+  const { text, name, submit } = config as { text?: unknown; name?: unknown; submit?: unknown };
+  if (typeof submit === 'function') {
+    return 'db.query() cannot run a pg-cursor or pg-query-stream: they hold the connection between reads, and the worker\'s one connection serves every request; page with LIMIT instead';
+  }
+  if (typeof text !== 'string') return `db.query({ text }) needs the SQL as a string in text, not ${kind(text)}`;
+  if (name !== undefined && (typeof name !== 'string' || name === '')) return `db.query({ name }) needs a non-empty string as the statement name, not ${kind(name) === 'string' ? 'an empty string' : kind(name)}`;
+  return undefined;
+}
+
 /** One request's (or setup's / teardown's) handle on the worker's connection. */
 export class DbSession implements Db, SessionLike {
   readonly label: string;
@@ -34,6 +52,8 @@ export class DbSession implements Db, SessionLike {
   }
 
   query<R extends QueryResultRow = any>(textOrConfig: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
+    const problem = typeof textOrConfig === 'string' ? undefined : configProblem(textOrConfig);
+    if (problem !== undefined) return Promise.reject(new PclusterError('PCLUSTER_BAD_QUERY', problem));
     return this.#queue.submit<QueryResult<R>>(this, (client, done) => this.#runner.run(client, textOrConfig, values, done as QueryCallback));
   }
 

@@ -15,8 +15,12 @@ function standardFields(error: object): object {
   try {
     return pino.stdSerializers.err(error as Error);
   } catch {
-    const { name, message, stack } = error as Partial<Error>;
-    return { ...error, ...(typeof name === 'string' ? { type: name } : {}), message, stack };
+    try {
+      const { name, message, stack } = error as Partial<Error>;
+      return { ...error, ...(typeof name === 'string' ? { type: name } : {}), message, stack };
+    } catch {
+      return { message: '[an error that cannot be read: its fields throw]' };
+    }
   }
 }
 

@@ -161,6 +161,9 @@ export class StatementQueue {
     try {
       statement.run(client, done);
     } catch (error) {
+      // node-postgres threw while writing the statement: what reached the server is unknown and no ReadyForQuery may
+      // ever come, so the connection is replaced rather than waited on forever.
+      if (!this.#keeper.hasReadyForQuery(client)) this.#keeper.discard(client, error as Error);
       done(error as Error);
     }
   }

@@ -63,8 +63,17 @@ async function failBoot(exitCode: number, error: SerializedError): Promise<never
   process.exit(exitCode);
 }
 
+/** What a module or hook threw, as text: `throw null` and objects without a prototype have no String() of their own. */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function appError(code: string, prefix: string, error: unknown): SerializedError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : describeThrown(error);
   const detail = error instanceof Error ? error.stack : undefined;
   return { code, message: redactSecrets(`${prefix}${message}`), ...(detail === undefined ? {} : { detail: redactSecrets(detail) }) };
 }
@@ -137,7 +146,7 @@ async function boot(config: WorkerConfig): Promise<void> {
   try {
     w.app = await loadAppModule(config.appPath);
   } catch (error) {
-    const code = (error as { code?: string }).code === 'PCLUSTER_BAD_MODULE' ? 'PCLUSTER_BAD_MODULE' : 'PCLUSTER_APP_LOAD';
+    const code = (error as { code?: string } | null | undefined)?.code === 'PCLUSTER_BAD_MODULE' ? 'PCLUSTER_BAD_MODULE' : 'PCLUSTER_APP_LOAD';
     const prefix = code === 'PCLUSTER_BAD_MODULE' ? '' : `${config.appPath} failed to load: `;
     return failBoot(WORKER_EXIT.appBootFailed, appError(code, prefix, error));
   }
@@ -236,10 +245,24 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
 }
 
 process.on('message', (message: unknown) => {
-  if (isPrimaryMessage(message)) void onMessage(message);
+  if (!isPrimaryMessage(message)) return;
+  onMessage(message).catch(async (error: unknown) => {
+    // Each step reports its own failure; this is the net under them: a worker that cannot go on says why and leaves.
+    const detail = redactSecrets(error instanceof Error ? (error.stack ?? error.message) : describeThrown(error));
+    if (worker?.app === undefined) return failBoot(WORKER_EXIT.appBootFailed, { code: 'PCLUSTER_APP_LOAD', message: detail });
+    worker.log.error({ message: message.type, err: error }, 'worker failed handling a message from the primary; exiting');
+    process.exit(1);
+  });
 });
-// The terminal sends Ctrl-C to the whole process group; the primary decides how workers stop.
+// A promise rejection nobody handles (an Express 4 async route that throws, a query without a catch) is the app's bug
+// and costs that one request: logged, not a crash that would drop every other request in flight on this worker.
+process.on('unhandledRejection', (reason: unknown) => {
+  if (worker !== undefined) worker.log.error({ err: reason }, 'unhandled promise rejection; the worker keeps serving');
+  else console.error('pcluster worker: unhandled promise rejection before boot:', reason);
+});
+// The terminal sends Ctrl-C (and a hangup) to the whole process group; the primary decides how workers stop.
 process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
 process.on('SIGTERM', () => {
   if (worker !== undefined) void drain(worker);
   else process.exit(0);
