@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startCluster, fixture } from '../support/cluster-process.js';
+import { spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
 import { useAdminClient, clusterBackends } from '../support/database.js';
 import { getJson, metricValue } from '../support/http.js';
 import { waitFor } from '../support/wait-for.js';
@@ -25,4 +25,17 @@ describe('graceful stop', () => {
       expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
     });
   }
+
+  it('a stop while the workers are still loading ends at once: none of them boots', async () => {
+    // The drain reaches a worker before its message listener exists and is lost; the primary repeats it on the worker's hello.
+    const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 2, env: { PCLUSTER_LOG_LEVEL: 'debug' } });
+    await cluster.waitForLog((line) => line.msg === 'worker forked', 20_000);
+    const stoppedAt = Date.now();
+    const exit = await cluster.stop('SIGTERM');
+    expect(exit.code).to.equal(0);
+    expect(cluster.logs().filter((line) => line.msg === 'worker ready'), 'workers that booted anyway').to.have.length(0);
+    // Not a timing target: a worker that booted anyway is SIGKILLed only after --graceful-timeout (10 s here) + 2 s.
+    expect(Date.now() - stoppedAt, 'time to stop').to.be.below(8_000);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
+  });
 });

@@ -37,11 +37,13 @@ export async function listenControlSocket(socketPath: string, handle: (request: 
     let buffer = '';
     socket.setEncoding('utf8');
     socket.on('error', () => {});
-    socket.on('data', (chunk: string) => {
+    socket.on('data', function onData(chunk: string) {
       buffer += chunk;
       if (buffer.length > MAX_REQUEST_BYTES) return socket.destroy();
       const newline = buffer.indexOf('\n');
       if (newline < 0) return;
+      // One request per connection: whatever follows the first line is not a second command.
+      socket.off('data', onData);
       let request: unknown;
       try {
         request = JSON.parse(buffer.slice(0, newline));
@@ -49,7 +51,9 @@ export async function listenControlSocket(socketPath: string, handle: (request: 
         request = undefined;
       }
       const answer = isControlRequest(request) ? handle(request) : Promise.resolve<ControlResponse>({ ok: false, error: 'unknown control request' });
-      void answer.then((response) => socket.end(`${JSON.stringify(response)}\n`));
+      void answer
+        .catch((error: unknown): ControlResponse => ({ ok: false, error: `control request failed: ${error instanceof Error ? error.message : String(error)}` }))
+        .then((response) => socket.end(`${JSON.stringify(response)}\n`));
     });
   });
   // The umask makes the socket 0600 from its creation: no window in which another user could connect.

@@ -100,6 +100,10 @@ export class Primary {
       this.#controlServer.close();
       throw error;
     }
+    // After listening, an error on either server (an accept that fails, say) is logged, never thrown.
+    for (const [server, what] of [[this.#controlServer, 'control socket'], [this.#metricsServer, 'metrics server']] as const) {
+      server.on('error', (error) => this.#log.error({ err: error }, `${what} error`));
+    }
     process.title = `pcluster primary ${name}`;
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [] });
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const) {
@@ -212,6 +216,8 @@ export class Primary {
     const now = Date.now();
     switch (message.type) {
       case 'pcluster:hello':
+        // A drain sent while the worker was still loading reached no listener: it is told again instead of booting.
+        if (handle.state === 'draining') return void handle.send({ type: 'pcluster:drain' });
         handle.isConfigured = true;
         handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
