@@ -39,6 +39,14 @@ describe('bad input exits with one clear line and the documented status', () => 
     expect(cluster.logs().filter((line) => line.msg === 'worker died; replacing it')).to.have.length(0);
   });
 
+  it('exit 3: a setup() that never settles is given --timeout (after the connect), then named in one line', async () => {
+    const cluster = await spawnCluster(fixture('setup-hangs.mjs'), { workers: 2, args: ['--timeout', '1s'] });
+    expect((await cluster.exited).code).to.equal(3);
+    expect(lines(cluster.stderr)[0], cluster.stderr).to.match(
+      /^pcluster: worker \d did not connect, load the app, run setup\(\) and listen within --timeout 1s; a setup\(\) that never settles\? raise --timeout/,
+    );
+  });
+
   const appFailures: { file: string; says: RegExp }[] = [
     { file: 'default-number.mjs', says: /default-number\.mjs exports no request listener, Fastify instance or "handler" function \(it exports default: number\)/ },
     { file: 'syntax-error.mjs', says: /syntax-error\.mjs failed to load: .*(Unexpected token|SyntaxError|missing \))/ },

@@ -3,11 +3,11 @@ import { decide, KILL_MARGIN_MS, respawnDelayMs, type ClusterIntent, type Cluste
 
 const intent = (overrides: Partial<ClusterIntent> = {}): ClusterIntent => ({
   workers: 2, isStopping: false, phase: 1, gracefulTimeoutMs: 30_000, timeoutMs: 30_000,
-  maxMemoryBytes: undefined, maxAgeMs: undefined, maxConnections: 3, ...overrides,
+  maxMemoryBytes: undefined, maxAgeMs: undefined, maxConnections: 3, waitForDbMs: 0, ...overrides,
 });
 let nextId = 1;
 const worker = (overrides: Partial<WorkerView> = {}): WorkerView => ({
-  id: nextId++, state: 'ready', phase: 1, startedAt: 0, drainStartedAt: undefined, lastCheckInAt: 0,
+  id: nextId++, state: 'ready', phase: 1, startedAt: 0, drainStartedAt: undefined, lastCheckInAt: 0, helloAt: 0, grantedAt: 0,
   requests: 0, maxRequests: 0, rssBytes: 50e6, ...overrides,
 });
 const slot = (n: number, current: WorkerView | undefined, more: Partial<SlotView> = {}): SlotView => ({ slot: n, current, successor: undefined, respawnAt: 0, ...more });
@@ -46,9 +46,21 @@ describe('decide(): the primary\'s policy', () => {
       expect(decision.actions).to.deep.equal([{ type: 'kill', id: hung.id, reason: 'timeout' }]);
     });
 
-    it('does not apply the heartbeat timeout to a worker still booting', () => {
-      const booting = worker({ state: 'starting', lastCheckInAt: 0 });
-      expect(decide(intent({ timeoutMs: 1_000 }), view([slot(1, booting), slot(2, worker({ lastCheckInAt: 9_000 }))]), 9_500).actions).to.deep.equal([]);
+    it('does not apply the heartbeat timeout to a worker still booting, nor any deadline while it waits for the budget', () => {
+      const waiting = worker({ state: 'starting', lastCheckInAt: 0, helloAt: 100, grantedAt: undefined });
+      const decision = decide(intent({ timeoutMs: 1_000 }), view([slot(1, waiting), slot(2, worker({ lastCheckInAt: 9_000 }))]), 9_500);
+      expect(decision).to.deep.equal({ actions: [], wakeAt: 10_000 });
+    });
+
+    it('kills a worker that does not finish booting: --timeout to say hello, then --wait-for-db + 5 s + --timeout after its grant', () => {
+      const loading = worker({ state: 'starting', startedAt: 0, helloAt: undefined, grantedAt: undefined });
+      const slots = (w: WorkerView) => view([slot(1, w), slot(2, worker({ lastCheckInAt: 100_000 }))]);
+      const limits = intent({ timeoutMs: 30_000, waitForDbMs: 10_000 });
+      expect(decide(limits, slots(loading), 29_999)).to.deep.equal({ actions: [], wakeAt: 30_000 });
+      expect(decide(limits, slots(loading), 30_000).actions).to.deep.equal([{ type: 'kill', id: loading.id, reason: 'boot_timeout' }]);
+      const setupHangs = worker({ state: 'starting', startedAt: 0, helloAt: 300, grantedAt: 1_000 });
+      expect(decide(limits, slots(setupHangs), 45_999).wakeAt).to.equal(46_000);
+      expect(decide(limits, slots(setupHangs), 46_000).actions).to.deep.equal([{ type: 'kill', id: setupHangs.id, reason: 'boot_timeout' }]);
     });
   });
 

@@ -12,6 +12,8 @@ export interface ClusterIntent {
   readonly maxMemoryBytes: number | undefined;
   readonly maxAgeMs: number | undefined;
   readonly maxConnections: number;
+  /** --wait-for-db: how long a booting worker may keep retrying an unreachable database. */
+  readonly waitForDbMs: number;
 }
 
 /** A worker as the decision sees it. */
@@ -22,6 +24,9 @@ export interface WorkerView {
   readonly startedAt: number;
   readonly drainStartedAt: number | undefined;
   readonly lastCheckInAt: number;
+  /** When it said hello (its modules loaded), and when the budget granted its connection; undefined until then. */
+  readonly helloAt: number | undefined;
+  readonly grantedAt: number | undefined;
   readonly requests: number;
   /** This worker's --max-requests, jitter included; 0 = off. */
   readonly maxRequests: number;
@@ -50,7 +55,7 @@ export type Action =
   /** Make-before-break: boot a successor; the current worker drains once it is ready. */
   | { readonly type: 'replace'; readonly slot: number; readonly reason: RestartReason }
   | { readonly type: 'drain'; readonly id: number; readonly reason: RestartReason | 'stop' }
-  | { readonly type: 'kill'; readonly id: number; readonly reason: 'timeout' | 'graceful_timeout' };
+  | { readonly type: 'kill'; readonly id: number; readonly reason: 'timeout' | 'boot_timeout' | 'graceful_timeout' };
 
 export interface Decision {
   readonly actions: readonly Action[];
@@ -60,6 +65,21 @@ export interface Decision {
 
 /** Extra time past --graceful-timeout before a draining worker is SIGKILLed (its own timer fires first). */
 export const KILL_MARGIN_MS = 2_000;
+/** The worker's own connect timeout: a booting worker's deadline allows one attempt past --wait-for-db. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * When a booting worker must be ready by (gunicorn kills a worker that does not boot within --timeout too):
+ * --timeout to load its modules and say hello; once its connection is granted, --timeout for connecting,
+ * loading the app, setup() and listening, plus --wait-for-db. No deadline while it waits for the budget,
+ * which may be a draining worker's whole --graceful-timeout.
+ */
+export function bootDeadline(intent: ClusterIntent, worker: WorkerView): number | undefined {
+  if (worker.helloAt === undefined) return worker.startedAt + intent.timeoutMs;
+  if (worker.grantedAt === undefined) return undefined;
+  return worker.grantedAt + intent.waitForDbMs + CONNECT_TIMEOUT_MS + intent.timeoutMs;
+}
+
 /** A worker that dies sooner than this after its start counts as failing to run, and backs off. */
 export const HEALTHY_UPTIME_MS = 10_000;
 /**
@@ -114,9 +134,16 @@ export function decide(intent: ClusterIntent, view: ClusterView, now: number): D
     return { actions, wakeAt };
   }
 
-  // Hung workers: a ready worker whose event loop has not answered a heartbeat within --timeout.
+  // Hung workers: a ready worker whose event loop has not answered a heartbeat within --timeout, or one stuck booting.
   const hung = new Set<number>();
   for (const worker of serving) {
+    if (worker.state === 'starting') {
+      const deadline = bootDeadline(intent, worker);
+      if (deadline === undefined) continue;
+      if (now >= deadline) actions.push({ type: 'kill', id: worker.id, reason: 'boot_timeout' });
+      else wakeNoLaterThan(deadline);
+      continue;
+    }
     if (worker.state !== 'ready') continue;
     const deadline = worker.lastCheckInAt + intent.timeoutMs;
     if (now >= deadline) {

@@ -33,6 +33,7 @@ export class DesiredState {
       maxMemoryBytes: o.maxMemoryBytes,
       maxAgeMs: o.maxAgeMs,
       maxConnections: this.#budget.max,
+      waitForDbMs: o.waitForDbMs,
     };
   }
 

@@ -218,14 +218,17 @@ export class Primary {
       case 'pcluster:hello':
         // A drain sent while the worker was still loading reached no listener: it is told again instead of booting.
         if (handle.state === 'draining') return void handle.send({ type: 'pcluster:drain' });
-        handle.isConfigured = true;
+        handle.helloAt = now;
         handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
       case 'pcluster:connect-request':
         if (this.#budget.granted >= this.#budget.max) {
           this.#log.info({ worker: handle.slot, workerPid: handle.pid, budget: this.#budget.max }, 'worker waits for the connection budget');
         }
-        this.#budget.request(handle.id, () => handle.send({ type: 'pcluster:grant' }));
+        this.#budget.request(handle.id, () => {
+          handle.grantedAt = Date.now();
+          handle.send({ type: 'pcluster:grant' });
+        });
         return;
       case 'pcluster:ready':
         handle.update(message.status, now);
@@ -346,8 +349,18 @@ export class Primary {
       case 'kill': {
         const handle = this.#liveHandles().find((h) => h.id === action.id);
         if (handle === undefined) return;
-        this.#log.warn({ worker: handle.slot, workerPid: handle.pid, reason: action.reason }, action.reason === 'timeout' ? 'worker stopped answering heartbeats; SIGKILL' : 'worker did not drain in time; SIGKILL');
-        if (action.reason === 'timeout') handle.stopReason = 'timeout';
+        if (action.reason === 'boot_timeout') {
+          // Reported as the worker's boot failure: logged on its exit, and the start's error if no worker came up.
+          const limit = `--timeout ${this.#options.timeoutMs / 1000}s`;
+          const stage = handle.helloAt === undefined ? 'load its modules' : 'connect, load the app, run setup() and listen';
+          this.#bootFailures.set(handle, {
+            code: 'PCLUSTER_BOOT_TIMEOUT',
+            message: `worker ${handle.slot} did not ${stage} within ${limit}; a setup() that never settles? raise --timeout if booting takes this long`,
+          });
+        }
+        const what = { timeout: 'worker stopped answering heartbeats; SIGKILL', boot_timeout: 'worker did not finish booting in time; SIGKILL', graceful_timeout: 'worker did not drain in time; SIGKILL' };
+        this.#log.warn({ worker: handle.slot, workerPid: handle.pid, reason: action.reason }, what[action.reason]);
+        if (action.reason !== 'graceful_timeout') handle.stopReason = 'timeout';
         return handle.kill('SIGKILL');
       }
     }

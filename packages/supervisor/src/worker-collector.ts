@@ -50,7 +50,7 @@ export class WorkerCollector {
   }
 
   async #collectRound(handles: readonly WorkerHandle[], withMetrics: boolean): Promise<WorkerMetrics[]> {
-    const answers = await Promise.all(handles.filter((handle) => handle.isConfigured).map((handle) => this.#ask(handle, withMetrics)));
+    const answers = await Promise.all(handles.filter((handle) => handle.helloAt !== undefined).map((handle) => this.#ask(handle, withMetrics)));
     return answers.filter((metrics): metrics is WorkerMetrics => metrics !== undefined);
   }
 

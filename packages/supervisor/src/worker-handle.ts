@@ -32,8 +32,10 @@ export class WorkerHandle implements WorkerView {
   dbState: ConnectionState = 'connecting';
   backendPid: number | null = null;
   lastValidatedAt: string | null = null;
-  /** The worker has said hello and been sent its configuration: from then on it answers questions over IPC. */
-  isConfigured = false;
+  /** When the worker said hello and was sent its configuration: from then on it answers questions over IPC. */
+  helloAt: number | undefined;
+  /** When the budget granted its connection. */
+  grantedAt: number | undefined;
   requests = 0;
   rssBytes = 0;
   /** The worker's latest metrics snapshot; folded into the retired totals when it exits. */
