@@ -47,6 +47,13 @@ describe('bad input exits with one clear line and the documented status', () => 
     );
   });
 
+  it('exit 3: a module that exits at load without a word: once every worker has died, not a fork storm', async () => {
+    const cluster = await spawnCluster(fixture('exits-at-load.mjs'), { workers: 2 });
+    expect((await cluster.exited).code).to.equal(3);
+    expect(lines(cluster.stderr)[0], cluster.stderr).to.match(/^pcluster: worker \d exited \(code 1\) before it became ready$/);
+    expect(cluster.logs().filter((line) => line.msg === 'worker died; replacing it').length).to.be.at.most(1);
+  });
+
   const appFailures: { file: string; says: RegExp }[] = [
     { file: 'default-number.mjs', says: /default-number\.mjs exports no request listener, Fastify instance or "handler" function \(it exports default: number\)/ },
     { file: 'syntax-error.mjs', says: /syntax-error\.mjs failed to load: .*(Unexpected token|SyntaxError|missing \))/ },

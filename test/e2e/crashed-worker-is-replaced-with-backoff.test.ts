@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startCluster, fixture } from '../support/cluster-process.js';
+import { spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
 import { getJson } from '../support/http.js';
 import { clusterStatus } from '../support/status.js';
 import { waitFor } from '../support/wait-for.js';
@@ -23,6 +23,17 @@ describe('a worker that crashes', () => {
     expect(replaced.lastRestartReason).to.equal('crash');
     expect(status.workers.find((w) => w.slot === survivor!.slot)!.pid, 'the other worker was untouched').to.equal(survivor!.pid);
     expect(status.budget.held).to.equal(2);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('during start-up, without a boot failure of its own (OOM-killed, killed by hand), is replaced and the cluster comes up', async () => {
+    const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 2, env: { PCLUSTER_LOG_LEVEL: 'debug' } });
+    const forked = await cluster.waitForLog((line) => line.msg === 'worker forked', 20_000);
+    process.kill(forked['workerPid'] as number, 'SIGKILL');
+    await cluster.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('all 2 workers ready'), 30_000);
+    const status = await clusterStatus(cluster);
+    expect(status.workers.map((w) => w.state)).to.deep.equal(['ready', 'ready']);
+    expect(status.workers.map((w) => w.pid)).not.to.include(forked['workerPid']);
     expect((await cluster.stop()).code).to.equal(0);
   });
 

@@ -56,6 +56,8 @@ export class Primary {
   #controlServer: net.Server | undefined;
   readonly #desired: DesiredState;
   #hasEverBeenReady = false;
+  /** Workers that died before the cluster was first all ready, without reporting a boot failure. */
+  #startupDeaths = 0;
   #isLoopScheduled = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -299,7 +301,13 @@ export class Primary {
       slot.successorReason = undefined;
     }
     if (this.#desired.isStopping) return;
-    if (!this.#hasEverBeenReady && !wasReady) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
+    if (!this.#hasEverBeenReady && !wasReady) {
+      // A worker that reported its boot failure (the app, the database, a boot timeout) would fail the same way in every
+      // worker: halt now. One that died without a word (OOM-killed, killed by hand) is replaced like any crash, unless as
+      // many have died so as the cluster has workers.
+      this.#startupDeaths += 1;
+      if (bootFailure !== undefined || this.#startupDeaths >= this.#desired.workers) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
+    }
     const now = Date.now();
     const ranLongEnough = wasReady && now - handle.startedAt >= HEALTHY_UPTIME_MS;
     slot.consecutiveFailures = ranLongEnough ? 1 : slot.consecutiveFailures + 1;
