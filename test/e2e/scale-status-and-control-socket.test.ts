@@ -27,6 +27,14 @@ describe('operating a running cluster', () => {
     cluster.child.kill('SIGTTIN');
     await waitFor(async () => (await readyCount(cluster)) === 3, 30_000, 'back to 3');
 
+    // More workers than the server has connections for is refused, as it is at start (no fork storm of workers that cannot connect).
+    const tooMany = await pcluster('scale', '1000', '--name', cluster.name).then(() => undefined, (error: { code: number; stderr: string }) => error);
+    expect(tooMany?.code).to.equal(1);
+    expect(tooMany?.stderr).to.match(
+      /cannot scale to 1000 workers: they need 1001 connections and PostgreSQL at \S+ can give \(max_connections \d+ minus \d+ reserved = (\d+)\); scale to at most \d+, or raise max_connections/,
+    );
+    expect((await clusterStatus(cluster)).workers).to.have.length(3);
+
     const metrics = await (await fetch(`${cluster.metricsUrl}/metrics`)).text();
     expect(metrics).to.match(/pcluster_worker_restarts_total\{reason="scale"\} 1\b/);
     expect(metrics).to.match(/pcluster_db_connections_max 4\b/);

@@ -1,4 +1,5 @@
 import type { Logger } from '@pcluster/worker-runtime/logger';
+import type { ServerCapacity } from './check-server-capacity.js';
 import type { ClusterMetrics } from './cluster-metrics.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { ClusterIntent } from './decide.js';
@@ -14,7 +15,10 @@ export class DesiredState {
   phase = 1;
   isStopping = false;
 
-  constructor(options: StartOptions, budget: ConnectionBudget, metrics: ClusterMetrics, log: Logger) {
+  readonly #serverCapacity: ServerCapacity | undefined;
+
+  constructor(options: StartOptions, budget: ConnectionBudget, metrics: ClusterMetrics, log: Logger, serverCapacity?: ServerCapacity) {
+    this.#serverCapacity = serverCapacity;
     this.#options = options;
     this.#budget = budget;
     this.#metrics = metrics;
@@ -59,6 +63,10 @@ export class DesiredState {
     if (!Number.isInteger(workers) || workers < 1) return `cannot scale to ${workers} workers: at least 1 is needed`;
     if (this.#options.isMaxConnectionsExplicit && workers > this.#budget.max) {
       return `cannot scale to ${workers} workers: --max-connections is ${this.#budget.max} and each worker holds one connection`;
+    }
+    const capacity = this.#serverCapacity;
+    if (!this.#options.isMaxConnectionsExplicit && capacity !== undefined && workers + 1 > capacity.connections) {
+      return `cannot scale to ${workers} workers: they need ${workers + 1} connections and ${capacity.description}; scale to at most ${capacity.connections - 1}, or raise max_connections`;
     }
     if (!this.#options.isMaxConnectionsExplicit) {
       this.#budget.resize(workers + 1);

@@ -11,6 +11,7 @@ import { listenControlSocket } from './control-server.js';
 import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, type Action } from './decide.js';
 import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenOn } from './metrics-server.js';
+import type { ServerCapacity } from './check-server-capacity.js';
 import { ServerConnectionMonitor } from './server-connection-monitor.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type RestartReason, type StatusReport } from './status-report.js';
@@ -66,14 +67,15 @@ export class Primary {
   #exitCode: number = EXIT.ok;
   #finish: (code: number) => void = () => {};
 
-  constructor(options: StartOptions, database: DatabaseSettings) {
+  /** `serverCapacity`: what the server can give, when the start could ask it; scaling up is held to it. */
+  constructor(options: StartOptions, database: DatabaseSettings, serverCapacity?: ServerCapacity) {
     this.#options = options;
     this.#database = database;
     this.#budget = new ConnectionBudget(options.maxConnections);
     this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid } });
     this.#metrics = new ClusterMetrics(() => this.#liveHandles(), options.maxConnections);
     this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
-    this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log);
+    this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log, serverCapacity);
     this.#monitor = new ServerConnectionMonitor({
       applicationNamePrefix: `${options.appName}:`, orphanGraceMs: ORPHAN_GRACE_MS, log: this.#log, events: this.#metrics.serverEvents,
     });
@@ -188,9 +190,11 @@ export class Primary {
       case 'SIGHUP':
         return void this.#desired.reload();
       case 'SIGTTIN':
-        return void this.#desired.scale(this.#desired.workers + 1);
-      case 'SIGTTOU':
-        return void this.#desired.scale(this.#desired.workers - 1);
+      case 'SIGTTOU': {
+        const problem = this.#desired.scale(this.#desired.workers + (signal === 'SIGTTIN' ? 1 : -1));
+        if (problem !== undefined) this.#log.warn({ signal }, problem);
+        return;
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { checkServerCapacity } from './check-server-capacity.js';
+import { checkServerCapacity, type ServerCapacity } from './check-server-capacity.js';
 import { Primary } from './primary.js';
 import { startPostgres, type PostgresServer } from './postgres/index.js';
 import type { StartOptions } from './start-options.js';
@@ -13,13 +13,14 @@ export async function runStart(options: StartOptions): Promise<number> {
     embedded = await startPostgres({ ...where, ownProcessGroup: true });
     connectionString = embedded.connectionString;
   }
+  let capacity: ServerCapacity | undefined;
   try {
-    await checkServerCapacity(connectionString, options.maxConnections, `${options.appName}:primary`);
+    capacity = await checkServerCapacity(connectionString, options.maxConnections, `${options.appName}:primary`);
   } catch (error) {
     await embedded?.destroy();
     throw error;
   }
-  const primary = new Primary(options, { connectionString, applicationName: options.appName, session: options.session });
+  const primary = new Primary(options, { connectionString, applicationName: options.appName, session: options.session }, capacity);
   if (embedded !== undefined) {
     const { host, port, database, user, dataDir, version } = embedded;
     primary.log.info({ host, port, database, user, dataDir, version }, `embedded PostgreSQL ${version} on ${host}:${port}, database "${database}"`);
