@@ -228,6 +228,8 @@ export class Primary {
         handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
       case 'pcluster:connect-request':
+        // Read after the worker's exit was handled, a grant would never be given back.
+        if (handle.state === 'exited') return;
         if (this.#budget.granted >= this.#budget.max) {
           this.#log.info({ worker: handle.slot, workerPid: handle.pid, budget: this.#budget.max }, 'worker waits for the connection budget');
         }
