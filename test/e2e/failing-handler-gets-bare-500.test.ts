@@ -20,9 +20,9 @@ describe('a handler that throws or rejects', () => {
     const errors = cluster.logs().filter((line) => line.msg === 'handler failed; answered 500');
     expect(errors.map((line) => line['path'])).to.deep.equal(paths);
     // What was thrown is logged as it was, but never with the password in it.
-    expect(errors[1]!['err']).to.equal('boom: could not reach postgres://app:***@db.internal/shop');
+    expect(errors[1]!['err']).to.equal('boom: could not reach postgres://app:***@db.example/shop');
     expect(errors[2]!['err']).to.deep.include({ type: 'Error', message: 'boom: frozen error' });
-    expect(errors[3]!['err']).to.deep.include({ message: 'boom: frozen', detail: 'postgres://app:***@db.internal/shop' });
+    expect(errors[3]!['err']).to.deep.include({ message: 'boom: frozen', detail: 'postgres://app:***@db.example/shop' });
     expect(cluster.stdout).not.to.include('hunter2');
     expect((await cluster.stop()).code).to.equal(0);
   });

@@ -16,7 +16,7 @@ import { ServerConnectionMonitor } from './server-connection-monitor.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type RestartReason, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
-import { describeBootFailure, emptySlot, type Slot } from './slot.js';
+import { bootTimeoutFailure, describeBootFailure, emptySlot, KILL_MESSAGES, type Slot } from './slot.js';
 import { buildWorkerConfig } from './worker-config.js';
 import { WorkerHandle } from './worker-handle.js';
 
@@ -32,7 +32,6 @@ type PrimaryEvent =
   | { readonly type: 'exit'; readonly handle: WorkerHandle; readonly code: number | null; readonly signal: string | null }
   | { readonly type: 'command'; readonly request: Exclude<ControlRequest, { command: 'status' }>; readonly reply: (response: ControlResponse) => void }
   | { readonly type: 'tick' };
-
 
 /** Where the workers' module lives: resolved through the package, so an installed pcluster finds its own runtime. */
 const WORKER_MAIN = createRequire(import.meta.url).resolve('@pcluster/worker-runtime/worker-main');
@@ -105,9 +104,8 @@ export class Primary {
       throw error;
     }
     // After listening, an error on either server (an accept that fails, say) is logged, never thrown.
-    for (const [server, what] of [[this.#controlServer, 'control socket'], [this.#metricsServer, 'metrics server']] as const) {
-      server.on('error', (error) => this.#log.error({ err: error }, `${what} error`));
-    }
+    this.#controlServer.on('error', (error) => this.#log.error({ err: error }, 'control socket error'));
+    this.#metricsServer.on('error', (error) => this.#log.error({ err: error }, 'metrics server error'));
     process.title = `pcluster primary ${name}`;
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [] });
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const) {
@@ -228,8 +226,7 @@ export class Primary {
         handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
         return;
       case 'pcluster:connect-request':
-        // Read after the worker's exit was handled, a grant would never be given back.
-        if (handle.state === 'exited') return;
+        if (handle.state === 'exited') return; // read after its exit was handled: the grant would never come back
         if (this.#budget.granted >= this.#budget.max) {
           this.#log.info({ worker: handle.slot, workerPid: handle.pid, budget: this.#budget.max }, 'worker waits for the connection budget');
         }
@@ -308,9 +305,8 @@ export class Primary {
     }
     if (this.#desired.isStopping) return;
     if (!this.#hasEverBeenReady && !wasReady) {
-      // A worker that reported its boot failure (the app, the database, a boot timeout) would fail the same way in every
-      // worker: halt now. One that died without a word (OOM-killed, killed by hand) is replaced like any crash, unless as
-      // many have died so as the cluster has workers.
+      // A reported boot failure (app, database, boot timeout) would recur in every worker: halt. A silent death (OOM kill,
+      // kill by hand) is replaced like any crash, until as many have died as the cluster has workers.
       this.#startupDeaths += 1;
       if (bootFailure !== undefined || this.#startupDeaths >= this.#desired.workers) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
     }
@@ -363,17 +359,9 @@ export class Primary {
       case 'kill': {
         const handle = this.#liveHandles().find((h) => h.id === action.id);
         if (handle === undefined) return;
-        if (action.reason === 'boot_timeout') {
-          // Reported as the worker's boot failure: logged on its exit, and the start's error if no worker came up.
-          const limit = `--timeout ${this.#options.timeoutMs / 1000}s`;
-          const stage = handle.helloAt === undefined ? 'load its modules' : 'connect, load the app, run setup() and listen';
-          this.#bootFailures.set(handle, {
-            code: 'PCLUSTER_BOOT_TIMEOUT',
-            message: `worker ${handle.slot} did not ${stage} within ${limit}; a setup() that never settles? raise --timeout if booting takes this long`,
-          });
-        }
-        const what = { timeout: 'worker stopped answering heartbeats; SIGKILL', boot_timeout: 'worker did not finish booting in time; SIGKILL', graceful_timeout: 'worker did not drain in time; SIGKILL' };
-        this.#log.warn({ worker: handle.slot, workerPid: handle.pid, reason: action.reason }, what[action.reason]);
+        // A boot timeout is reported as the worker's boot failure: logged on its exit, the start's error if no worker came up.
+        if (action.reason === 'boot_timeout') this.#bootFailures.set(handle, bootTimeoutFailure(handle, this.#options.timeoutMs));
+        this.#log.warn({ worker: handle.slot, workerPid: handle.pid, reason: action.reason }, KILL_MESSAGES[action.reason]);
         if (action.reason !== 'graceful_timeout') handle.stopReason = 'timeout';
         return handle.kill('SIGKILL');
       }

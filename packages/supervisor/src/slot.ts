@@ -24,3 +24,19 @@ export function describeBootFailure(slot: number, code: number | null, signal: s
   const line = `pcluster: ${failure?.message ?? `worker ${slot} exited (${signal ?? `code ${code}`}) before it became ready`}\n`;
   return failure?.detail !== undefined && failure.code !== 'PCLUSTER_BAD_MODULE' ? `${line}${failure.detail}\n` : line;
 }
+
+/** What the primary logs when it SIGKILLs a worker, by the decision's reason. */
+export const KILL_MESSAGES = {
+  timeout: 'worker stopped answering heartbeats; SIGKILL',
+  boot_timeout: 'worker did not finish booting in time; SIGKILL',
+  graceful_timeout: 'worker did not drain in time; SIGKILL',
+} as const;
+
+/** A worker killed for not finishing its boot in time (decide's bootDeadline), as the boot failure the user reads. */
+export function bootTimeoutFailure(worker: WorkerHandle, timeoutMs: number): SerializedError {
+  const stage = worker.helloAt === undefined ? 'load its modules' : 'connect, load the app, run setup() and listen';
+  return {
+    code: 'PCLUSTER_BOOT_TIMEOUT',
+    message: `worker ${worker.slot} did not ${stage} within --timeout ${timeoutMs / 1000}s; a setup() that never settles? raise --timeout if booting takes this long`,
+  };
+}
