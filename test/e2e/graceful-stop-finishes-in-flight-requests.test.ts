@@ -38,4 +38,13 @@ describe('graceful stop', () => {
     expect(Date.now() - stoppedAt, 'time to stop').to.be.below(8_000);
     expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
   });
+
+  it('a stop while setup() runs: teardown waits for setup to finish, and the worker never takes traffic', async () => {
+    const cluster = await spawnCluster(fixture('slow-setup.mjs'), { workers: 1 });
+    await cluster.waitForLog((line) => line.msg === 'fixture setup started', 20_000);
+    expect((await cluster.stop('SIGTERM')).code).to.equal(0);
+    const events = cluster.logs().map((line) => line.msg).filter((msg) => msg?.startsWith('fixture ') || msg === 'worker ready');
+    expect(events, 'in this order, and no worker ready').to.deep.equal(['fixture setup started', 'fixture setup done', 'fixture teardown']);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
+  });
 });

@@ -35,6 +35,8 @@ interface Worker {
   app?: AppModule;
   http?: WorkerHttpServer;
   isDraining: boolean;
+  /** Settles when setup() has (a drain waits for it: teardown runs after setup, never beside it). */
+  setupSettled?: Promise<void>;
 }
 
 let worker: Worker | undefined;
@@ -150,11 +152,15 @@ async function boot(config: WorkerConfig): Promise<void> {
     const prefix = code === 'PCLUSTER_BAD_MODULE' ? '' : `${config.appPath} failed to load: `;
     return failBoot(WORKER_EXIT.appBootFailed, appError(code, prefix, error));
   }
+  const setup = runHook(w, 'setup', w.app.setup);
+  w.setupSettled = setup.then(() => {}, () => {});
   try {
-    await runHook(w, 'setup', w.app.setup);
+    await setup;
   } catch (error) {
     return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_APP_SETUP', `${config.appPath}: setup() failed: `, error));
   }
+  // A drain that came during the boot (a stop, a scale-down) wins: this worker never takes traffic.
+  if (w.isDraining) return;
   const afterResponse =
     config.maxRequests > 0
       ? () => {
@@ -177,6 +183,7 @@ async function drain(w: Worker): Promise<void> {
   w.isDraining = true;
   const startedAt = Date.now();
   await w.http?.drain(w.config.gracefulTimeoutMs);
+  await w.setupSettled;
   try {
     await runHook(w, 'teardown', w.app?.teardown);
   } catch (error) {
