@@ -43,7 +43,7 @@ describe('bad input exits with one clear line and the documented status', () => 
     const cluster = await spawnCluster(fixture('setup-hangs.mjs'), { workers: 2, args: ['--timeout', '1s'] });
     expect((await cluster.exited).code).to.equal(3);
     expect(lines(cluster.stderr)[0], cluster.stderr).to.match(
-      /^pcluster: worker \d did not connect, load the app, run setup\(\) and listen within --timeout 1s; a setup\(\) that never settles\? raise --timeout/,
+      /^pcluster: worker \d did not connect, load the app, run setup\(\) and listen within 6s \(--wait-for-db \+ 5s \+ --timeout\); a setup\(\) that never settles\? raise --timeout/,
     );
   });
 

@@ -58,6 +58,8 @@ describe('decide(): the primary\'s policy', () => {
       const limits = intent({ timeoutMs: 30_000, waitForDbMs: 10_000 });
       expect(decide(limits, slots(loading), 29_999)).to.deep.equal({ actions: [], wakeAt: 30_000 });
       expect(decide(limits, slots(loading), 30_000).actions).to.deep.equal([{ type: 'kill', id: loading.id, reason: 'boot_timeout' }]);
+      // Loading gets at least 30 s whatever --timeout says: a short --timeout is about hung event loops, not slow disks.
+      expect(decide(intent({ timeoutMs: 1_000 }), slots(loading), 29_999)).to.deep.equal({ actions: [], wakeAt: 30_000 });
       const setupHangs = worker({ state: 'starting', startedAt: 0, helloAt: 300, grantedAt: 1_000 });
       expect(decide(limits, slots(setupHangs), 45_999).wakeAt).to.equal(46_000);
       expect(decide(limits, slots(setupHangs), 46_000).actions).to.deep.equal([{ type: 'kill', id: setupHangs.id, reason: 'boot_timeout' }]);

@@ -70,6 +70,7 @@ describe('resolveStartOptions()', () => {
     ['--workers -3', { flags: { workers: '-3' } }, /--workers: "-3"/],
     ['--workers many', { flags: { workers: 'many' } }, /--workers: "many"/],
     ['--timeout banana', { flags: { timeout: 'banana' } }, /--timeout: "banana" is not a duration; use a number with ms, s, m or h/],
+    ['--timeout 0', { flags: { timeout: '0' } }, /--timeout: "0" must be more than 0 \(e\.g\. 30s\)/],
     ['--graceful-timeout -5s', { flags: { gracefulTimeout: '-5s' } }, /--graceful-timeout: "-5s" is not a duration/],
     ['--max-memory lots', { flags: { maxMemory: 'lots' } }, /--max-memory: "lots" is not a size; use a number with KB, MB or GB/],
     ['--port 70000', { flags: { port: '70000' } }, /--port: "70000" is not valid; expected a whole number from 1 to 65535/],

@@ -67,17 +67,24 @@ export interface Decision {
 export const KILL_MARGIN_MS = 2_000;
 /** The worker's own connect timeout: a booting worker's deadline allows one attempt past --wait-for-db. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** Loading Node and pcluster's modules gets at least this long, whatever --timeout says (a loaded machine, a loader hook). */
+const MIN_LOAD_MS = 30_000;
 
 /**
- * When a booting worker must be ready by (gunicorn kills a worker that does not boot within --timeout too):
- * --timeout to load its modules and say hello; once its connection is granted, --timeout for connecting,
- * loading the app, setup() and listening, plus --wait-for-db. No deadline while it waits for the budget,
+ * How long a booting worker has for each stage (gunicorn kills a worker that does not boot within --timeout too):
+ * to load its modules and say hello, --timeout but at least 30 s; once its connection is granted, to connect, load
+ * the app, run setup() and listen, --wait-for-db + 5 s + --timeout. No deadline while it waits for the budget,
  * which may be a draining worker's whole --graceful-timeout.
  */
+export function bootAllowanceMs(intent: Pick<ClusterIntent, 'timeoutMs' | 'waitForDbMs'>, stage: 'load' | 'boot'): number {
+  return stage === 'load' ? Math.max(intent.timeoutMs, MIN_LOAD_MS) : intent.waitForDbMs + CONNECT_TIMEOUT_MS + intent.timeoutMs;
+}
+
+/** When a booting worker must be ready by (bootAllowanceMs), or undefined while it waits for the budget. */
 export function bootDeadline(intent: ClusterIntent, worker: WorkerView): number | undefined {
-  if (worker.helloAt === undefined) return worker.startedAt + intent.timeoutMs;
+  if (worker.helloAt === undefined) return worker.startedAt + bootAllowanceMs(intent, 'load');
   if (worker.grantedAt === undefined) return undefined;
-  return worker.grantedAt + intent.waitForDbMs + CONNECT_TIMEOUT_MS + intent.timeoutMs;
+  return worker.grantedAt + bootAllowanceMs(intent, 'boot');
 }
 
 /** A worker that dies sooner than this after its start counts as failing to run, and backs off. */

@@ -242,6 +242,7 @@ export class Primary {
         handle.update(message.status, now);
         return;
       case 'pcluster:boot-failed':
+        if (handle.state === 'exited') return; // read after its exit: the exit code already said it (see #handleExit)
         this.#bootFailures.set(handle, message.error);
         return;
       case 'pcluster:db-state':
@@ -306,9 +307,11 @@ export class Primary {
     if (this.#desired.isStopping) return;
     if (!this.#hasEverBeenReady && !wasReady) {
       // A reported boot failure (app, database, boot timeout) would recur in every worker: halt. A silent death (OOM kill,
-      // kill by hand) is replaced like any crash, until as many have died as the cluster has workers.
+      // kill by hand) is replaced like any crash, until as many have died as there are workers and none serves.
       this.#startupDeaths += 1;
-      if (bootFailure !== undefined || this.#startupDeaths >= this.#desired.workers) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
+      const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
+      const isEveryWorker = this.#startupDeaths >= this.#desired.workers && !this.#liveHandles().some((h) => h.isReady);
+      if (isReported || isEveryWorker) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
     }
     const now = Date.now();
     const ranLongEnough = wasReady && now - handle.startedAt >= HEALTHY_UPTIME_MS;
@@ -360,7 +363,7 @@ export class Primary {
         const handle = this.#liveHandles().find((h) => h.id === action.id);
         if (handle === undefined) return;
         // A boot timeout is reported as the worker's boot failure: logged on its exit, the start's error if no worker came up.
-        if (action.reason === 'boot_timeout') this.#bootFailures.set(handle, bootTimeoutFailure(handle, this.#options.timeoutMs));
+        if (action.reason === 'boot_timeout') this.#bootFailures.set(handle, bootTimeoutFailure(handle, this.#options));
         this.#log.warn({ worker: handle.slot, workerPid: handle.pid, reason: action.reason }, KILL_MESSAGES[action.reason]);
         if (action.reason !== 'graceful_timeout') handle.stopReason = 'timeout';
         return handle.kill('SIGKILL');

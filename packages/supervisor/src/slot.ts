@@ -1,4 +1,5 @@
 import type { SerializedError } from '@pcluster/worker-runtime/protocol';
+import { bootAllowanceMs } from './decide.js';
 import type { RestartReason } from './status-report.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -33,10 +34,12 @@ export const KILL_MESSAGES = {
 } as const;
 
 /** A worker killed for not finishing its boot in time (decide's bootDeadline), as the boot failure the user reads. */
-export function bootTimeoutFailure(worker: WorkerHandle, timeoutMs: number): SerializedError {
-  const stage = worker.helloAt === undefined ? 'load its modules' : 'connect, load the app, run setup() and listen';
+export function bootTimeoutFailure(worker: WorkerHandle, limits: { timeoutMs: number; waitForDbMs: number }): SerializedError {
+  const isLoading = worker.helloAt === undefined;
+  const stage = isLoading ? 'load its modules' : 'connect, load the app, run setup() and listen';
+  const allowance = isLoading ? `${bootAllowanceMs(limits, 'load') / 1000}s` : `${bootAllowanceMs(limits, 'boot') / 1000}s (--wait-for-db + 5s + --timeout)`;
   return {
     code: 'PCLUSTER_BOOT_TIMEOUT',
-    message: `worker ${worker.slot} did not ${stage} within --timeout ${timeoutMs / 1000}s; a setup() that never settles? raise --timeout if booting takes this long`,
+    message: `worker ${worker.slot} did not ${stage} within ${allowance}; a setup() that never settles? raise --timeout if booting takes this long`,
   };
 }

@@ -145,6 +145,8 @@ async function boot(config: WorkerConfig): Promise<void> {
     const summary = (error as { summary?: string }).summary ?? String(error);
     return failBoot(WORKER_EXIT.databaseUnreachable, { code: 'PCLUSTER_DB_CONNECT', message: redactSecrets(summary) });
   }
+  // A drain that came during the boot (a stop, a scale-down) wins, at every step: this worker never takes traffic.
+  if (w.isDraining) return;
   try {
     w.app = await loadAppModule(config.appPath);
   } catch (error) {
@@ -152,6 +154,7 @@ async function boot(config: WorkerConfig): Promise<void> {
     const prefix = code === 'PCLUSTER_BAD_MODULE' ? '' : `${config.appPath} failed to load: `;
     return failBoot(WORKER_EXIT.appBootFailed, appError(code, prefix, error));
   }
+  if (w.isDraining) return;
   const setup = runHook(w, 'setup', w.app.setup);
   w.setupSettled = setup.then(() => {}, () => {});
   try {
@@ -159,7 +162,6 @@ async function boot(config: WorkerConfig): Promise<void> {
   } catch (error) {
     return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_APP_SETUP', `${config.appPath}: setup() failed: `, error));
   }
-  // A drain that came during the boot (a stop, a scale-down) wins: this worker never takes traffic.
   if (w.isDraining) return;
   const afterResponse =
     config.maxRequests > 0
@@ -193,6 +195,14 @@ async function drain(w: Worker): Promise<void> {
   w.log.debug({ drainMs: Date.now() - startedAt }, 'worker drained');
   await send({ type: 'pcluster:retiring', metrics: await w.metrics.snapshot() });
   process.exit(0);
+}
+
+/** Drains, and leaves anyway if draining fails: a worker the primary is done with must not linger holding its connection. */
+function drainOrExit(w: Worker): void {
+  drain(w).catch((error: unknown) => {
+    w.log.error({ err: error }, 'drain failed; exiting');
+    process.exit(1);
+  });
 }
 
 /** Answers the primary's question "what does PostgreSQL see for this cluster?" on this worker's own connection. */
@@ -271,12 +281,12 @@ process.on('unhandledRejection', (reason: unknown) => {
 process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});
 process.on('SIGTERM', () => {
-  if (worker !== undefined) void drain(worker);
+  if (worker !== undefined) drainOrExit(worker);
   else process.exit(0);
 });
 // Losing the primary means nobody routes traffic here any more: drain and leave.
 process.on('disconnect', () => {
-  if (worker !== undefined) void drain(worker);
+  if (worker !== undefined) drainOrExit(worker);
   else process.exit(0);
 });
 void send({ type: 'pcluster:hello' });

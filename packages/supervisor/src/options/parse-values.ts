@@ -16,6 +16,13 @@ export function parseDuration(value: unknown, source: Source): number {
   return Math.round(parsed);
 }
 
+/** A duration that must be more than zero (`--timeout 0` would kill every worker at its first heartbeat). */
+export function parsePositiveDuration(value: unknown, source: Source): number {
+  const parsed = parseDuration(value, source);
+  if (parsed === 0) throw new UsageError(`${source}: ${show(value)} must be more than 0 (e.g. 30s)`);
+  return parsed;
+}
+
 /** A size (`64KB`, `512MB`, `1GB`; a bare number is bytes) in bytes, > 0. */
 export function parseSize(value: unknown, source: Source): number {
   const parsed = typeof value === 'number' ? value : typeof value === 'string' ? bytes.parse(value.trim()) : NaN;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { StartOptions } from '../start-options.js';
 import {
-  parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
+  parseChoice, parseDuration, parseInteger, parsePositiveDuration, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
 } from './parse-values.js';
 import { UsageError } from './usage-error.js';
 
@@ -138,7 +138,7 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     maxRequestsJitter: get('maxRequestsJitter', (v, s) => parseInteger(v, s, 0), 0),
     maxMemoryBytes: optional('maxMemory', parseSize),
     maxAgeMs: optional('maxAge', parseDuration),
-    timeoutMs: get('timeout', parseDuration, 30_000),
+    timeoutMs: get('timeout', parsePositiveDuration, 30_000),
     gracefulTimeoutMs: get('gracefulTimeout', parseDuration, 30_000),
     maxConnections,
     isMaxConnectionsExplicit: pick('maxConnections') !== undefined,
