@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decide, KILL_MARGIN_MS, respawnDelayMs, type ClusterIntent, type ClusterView, type SlotView, type WorkerView } from 'pcluster';
+import { decide, KILL_MARGIN_MS, respawnDelayMs, startupDeathHalts, type ClusterIntent, type ClusterView, type SlotView, type WorkerView } from 'pcluster';
 
 const intent = (overrides: Partial<ClusterIntent> = {}): ClusterIntent => ({
   workers: 2, isStopping: false, phase: 1, gracefulTimeoutMs: 30_000, timeoutMs: 30_000,
@@ -31,6 +31,13 @@ describe('decide(): the primary\'s policy', () => {
       expect(decide(intent(), view(slots), 1_000).actions).to.deep.equal([]);
       expect(decide(intent(), view(slots), 1_000).wakeAt).to.equal(5_000);
       expect(decide(intent(), view(slots), 5_000).actions).to.deep.equal([{ type: 'spawn', slot: 2 }]);
+    });
+
+    it('during start-up: a reported boot failure ends the start at once; silent deaths only when every worker has died', () => {
+      expect(startupDeathHalts({ isReported: true, deaths: 1, workers: 4, isAnyReady: true })).to.equal(true);
+      expect(startupDeathHalts({ isReported: false, deaths: 1, workers: 2, isAnyReady: false })).to.equal(false);
+      expect(startupDeathHalts({ isReported: false, deaths: 5, workers: 2, isAnyReady: true }), 'one slot dying while another serves').to.equal(false);
+      expect(startupDeathHalts({ isReported: false, deaths: 2, workers: 2, isAnyReady: false })).to.equal(true);
     });
 
     it('backs off: at once the first time, then doubling to a cap', () => {

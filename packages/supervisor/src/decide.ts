@@ -100,6 +100,15 @@ const MAX_SUCCESSORS = 2;
 const RESPAWN_BASE_MS = 1_000;
 const RESPAWN_CAP_MS = 30_000;
 
+/**
+ * Whether a worker that died before the cluster was first all ready ends the start (exit 3 or 4, SPEC §1). A reported
+ * boot failure (the app, the database, a boot timeout) would recur in every worker: yes, at once. A silent death (an OOM
+ * kill, a kill by hand) is replaced like any crash, until as many have died as there are workers and none serves.
+ */
+export function startupDeathHalts(death: { isReported: boolean; deaths: number; workers: number; isAnyReady: boolean }): boolean {
+  return death.isReported || (death.deaths >= death.workers && !death.isAnyReady);
+}
+
 /** Delay before respawning a slot whose worker has failed `consecutiveFailures` times in a row (first: at once). */
 export function respawnDelayMs(consecutiveFailures: number): number {
   if (consecutiveFailures <= 1) return 0;

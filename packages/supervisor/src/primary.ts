@@ -8,7 +8,7 @@ import { ClusterMetrics } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { ControlRequest, ControlResponse } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
-import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, type Action } from './decide.js';
+import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, startupDeathHalts, type Action } from './decide.js';
 import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenOn } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
@@ -306,12 +306,9 @@ export class Primary {
     }
     if (this.#desired.isStopping) return;
     if (!this.#hasEverBeenReady && !wasReady) {
-      // A reported boot failure (app, database, boot timeout) would recur in every worker: halt. A silent death (OOM kill,
-      // kill by hand) is replaced like any crash, until as many have died as there are workers and none serves.
-      this.#startupDeaths += 1;
       const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
-      const isEveryWorker = this.#startupDeaths >= this.#desired.workers && !this.#liveHandles().some((h) => h.isReady);
-      if (isReported || isEveryWorker) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
+      const death = { isReported, deaths: ++this.#startupDeaths, workers: this.#desired.workers, isAnyReady: this.#liveHandles().some((h) => h.isReady) };
+      if (startupDeathHalts(death)) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
     }
     const now = Date.now();
     const ranLongEnough = wasReady && now - handle.startedAt >= HEALTHY_UPTIME_MS;
