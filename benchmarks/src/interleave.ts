@@ -18,7 +18,7 @@ import { runLoad } from './load.js';
 import { postmasterPid } from './measure.js';
 import { treeCpuMs } from './process-tree.js';
 import { seed } from './seed.js';
-import { median } from './summary.js';
+import { median, quantile } from './summary.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,12 +52,6 @@ interface Window {
   /** CPU µs per request of the contender's process tree and of the whole PostgreSQL server. */
   readonly appUs: number;
   readonly dbUs: number;
-}
-
-/** The value below which `share` of the sorted values lie (nearest rank). */
-function quantile(values: readonly number[], share: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
 }
 
 const server = await startPostgres({ maxConnections: 100 });

@@ -46,6 +46,12 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/** The smallest value with at least `share` of the values at or below it (nearest rank); NaN for no values. */
+export const quantile = (values: readonly number[], share: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
+};
+
 /**
  * `ours` ÷ `theirs` req/s on `workload` in each round that measured both, in round order.
  * Contenders of one round run minutes apart, the rounds of a full run twenty; this shared machine drifts

@@ -6,7 +6,7 @@ import { parseBenchOptions } from '@pcluster/benchmarks/dist/bench-options.js';
 import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
 import { ratioTable, targetsTable } from '@pcluster/benchmarks/dist/report.js';
 import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
-import { median, pairedRatio, roundRatios, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
+import { median, pairedRatio, quantile, roundRatios, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
 import { checkTargets } from '@pcluster/benchmarks/dist/targets.js';
 
 const WRK_REPORT = `Running 8s test @ http://127.0.0.1:40123/page
@@ -45,6 +45,14 @@ describe('benchmark arithmetic', () => {
     expect(parseWrkOutput(WRK_REPORT)).to.deep.equal({
       tool: 'wrk', requestsPerSecond: 3555.56, p50Ms: 0.85, p99Ms: 1020, requests: 28800, failures: 2 + 3 + 4,
     });
+  });
+
+  it('takes nearest-rank quantiles for the spread of interleaved pairs', () => {
+    const ratios = [0.9, 0.7, 1.1, 0.8, 1.0, 1.2, 0.95, 1.05];
+    expect([0, 0.25, 0.5, 0.75, 1].map((share) => quantile(ratios, share))).to.deep.equal([0.7, 0.8, 0.95, 1.05, 1.2]);
+    expect(quantile([3], 0.25)).to.equal(3);
+    expect(quantile([], 0.5)).to.be.NaN;
+    expect(ratios, 'the input is not reordered').to.deep.equal([0.9, 0.7, 1.1, 0.8, 1.0, 1.2, 0.95, 1.05]);
   });
 
   it('summarises rounds as medians of rates and latencies and maxima of resources', () => {
