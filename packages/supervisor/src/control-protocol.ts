@@ -20,3 +20,17 @@ export function isControlRequest(value: unknown): value is ControlRequest {
   if (typeof command !== 'string' || !COMMANDS.has(command)) return false;
   return command !== 'scale' || (typeof workers === 'number' && Number.isInteger(workers));
 }
+
+/** The command a signal to the primary stands for, as in gunicorn: TERM and INT stop, HUP reloads, TTIN and TTOU add or remove a worker. */
+export function commandForSignal(signal: NodeJS.Signals, workers: number): Exclude<ControlRequest, { command: 'status' }> {
+  switch (signal) {
+    case 'SIGHUP':
+      return { command: 'reload' };
+    case 'SIGTTIN':
+      return { command: 'scale', workers: workers + 1 };
+    case 'SIGTTOU':
+      return { command: 'scale', workers: workers - 1 };
+    default:
+      return { command: 'stop' };
+  }
+}

@@ -3,12 +3,12 @@ import { createRequire } from 'node:module';
 import type http from 'node:http';
 import type net from 'node:net';
 import { createLogger, type Logger } from '@pcluster/worker-runtime/logger';
-import { isWorkerMessage, WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
+import { WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
-import type { ControlRequest, ControlResponse } from './control-protocol.js';
+import { commandForSignal, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
-import { decide, HEALTHY_UPTIME_MS, respawnDelayMs, startupDeathHalts, type Action } from './decide.js';
+import { decide, startupDeathHalts, type Action } from './decide.js';
 import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenOn } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
@@ -16,9 +16,9 @@ import { ServerConnectionMonitor } from './server-connection-monitor.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type RestartReason, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
-import { bootTimeoutFailure, describeBootFailure, emptySlot, KILL_MESSAGES, type Slot } from './slot.js';
+import { bootTimeoutFailure, describeBootFailure, emptySlot, forkFailure, KILL_MESSAGES, scheduleRespawn, vacate, type Slot, type SlotFailure } from './slot.js';
 import { buildWorkerConfig } from './worker-config.js';
-import { WorkerHandle } from './worker-handle.js';
+import { WorkerHandle, type WorkerEvents } from './worker-handle.js';
 
 const COLLECT_TIMEOUT_MS = 2_000;
 /** How often PostgreSQL's own count of the cluster's connections is read, and how long an orphan may live. */
@@ -29,7 +29,7 @@ const EXIT = { ok: 0, appBoot: 3, database: 4 } as const;
 type PrimaryEvent =
   | { readonly type: 'signal'; readonly signal: NodeJS.Signals }
   | { readonly type: 'message'; readonly handle: WorkerHandle; readonly message: WorkerMessage }
-  | { readonly type: 'exit'; readonly handle: WorkerHandle; readonly code: number | null; readonly signal: string | null }
+  | { readonly type: 'exit'; readonly handle: WorkerHandle; readonly code: number | null; readonly signal: string | null; readonly forkError?: NodeJS.ErrnoException }
   | { readonly type: 'command'; readonly request: Exclude<ControlRequest, { command: 'status' }>; readonly reply: (response: ControlResponse) => void }
   | { readonly type: 'tick' };
 
@@ -173,30 +173,20 @@ export class Primary {
       case 'message':
         return this.#handleMessage(event.handle, event.message);
       case 'exit':
-        return this.#handleExit(event.handle, event.code, event.signal);
+        return this.#handleExit(event.handle, event.code, event.signal, event.forkError);
       case 'command':
         return event.reply(this.#handleCommand(event.request));
       case 'tick':
     }
   }
 
+  /** A signal is the control command it stands for; a refusal (TTOU at one worker) is logged. */
   #handleSignal(signal: NodeJS.Signals): void {
-    switch (signal) {
-      case 'SIGTERM':
-      case 'SIGINT':
-        return this.#stop(signal);
-      case 'SIGHUP':
-        return void this.#desired.reload();
-      case 'SIGTTIN':
-      case 'SIGTTOU': {
-        const problem = this.#desired.scale(this.#desired.workers + (signal === 'SIGTTIN' ? 1 : -1));
-        if (problem !== undefined) this.#log.warn({ signal }, problem);
-        return;
-      }
-    }
+    const response = this.#handleCommand(commandForSignal(signal, this.#desired.workers), signal);
+    if (!response.ok) this.#log.warn({ signal }, response.error);
   }
 
-  #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>): ControlResponse {
+  #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>, cause = 'control socket'): ControlResponse {
     switch (request.command) {
       case 'reload':
         return { ok: true, message: this.#desired.reload() };
@@ -205,7 +195,7 @@ export class Primary {
         return problem === undefined ? { ok: true, message: `scaling to ${this.#desired.workers} workers` } : { ok: false, error: problem };
       }
       case 'stop':
-        this.#stop('control socket');
+        this.#stop(cause);
         return { ok: true, message: 'stopping: draining workers' };
     }
   }
@@ -285,7 +275,8 @@ export class Primary {
     }
   }
 
-  #handleExit(handle: WorkerHandle, code: number | null, signal: string | null): void {
+  #handleExit(handle: WorkerHandle, code: number | null, signal: string | null, forkError?: NodeJS.ErrnoException): void {
+    if (handle.state === 'exited') return; // a refused fork reports an 'error'; an 'exit' may or may not follow it
     const slot = this.#slots.get(handle.slot)!;
     const wasReady = handle.readyAt !== undefined;
     this.#budget.release(handle.id);
@@ -298,35 +289,35 @@ export class Primary {
       this.#log.info({ worker: handle.slot, workerPid: handle.pid, code, signal, reason: handle.stopReason }, 'worker retired');
       return;
     }
-    const wasCurrent = slot.current === handle;
-    if (wasCurrent) slot.current = undefined;
-    if (slot.successor === handle) {
-      slot.successor = undefined;
-      slot.successorReason = undefined;
-    }
+    const wasCurrent = vacate(slot, handle);
+    const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
+    const failure = forkError === undefined ? bootFailure : forkFailure(slot.slot, forkError);
+    this.#bookFailure(slot, { wasCurrent, wasReady, isReported, failure, startedAt: handle.startedAt, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
+  }
+
+  /** A slot's worker died or could not be forked: halt a start that cannot come up, else respawn it after its backoff. */
+  #bookFailure(slot: Slot, death: SlotFailure): void {
     if (this.#desired.isStopping) return;
-    if (!this.#hasEverBeenReady && !wasReady) {
-      const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
-      const death = { isReported, deaths: ++this.#startupDeaths, workers: this.#desired.workers, isAnyReady: this.#liveHandles().some((h) => h.isReady) };
-      if (startupDeathHalts(death)) return this.#haltOnBootFailure(handle, code, signal, bootFailure);
+    const { code, signal, failure } = death;
+    if (!this.#hasEverBeenReady && !death.wasReady) {
+      const isAnyReady = this.#liveHandles().some((h) => h.isReady);
+      if (startupDeathHalts({ isReported: death.isReported, deaths: ++this.#startupDeaths, workers: this.#desired.workers, isAnyReady })) {
+        return this.#haltOnBootFailure(slot.slot, code, signal, failure);
+      }
     }
-    const now = Date.now();
-    const ranLongEnough = wasReady && now - handle.startedAt >= HEALTHY_UPTIME_MS;
-    slot.consecutiveFailures = ranLongEnough ? 1 : slot.consecutiveFailures + 1;
-    slot.respawnAt = now + respawnDelayMs(slot.consecutiveFailures);
-    const reason: RestartReason = handle.stopReason === 'timeout' ? 'timeout' : 'crash';
-    if (wasCurrent) this.#countRestart(slot, reason);
+    const respawnInMs = scheduleRespawn(slot, death, Date.now());
+    if (death.wasCurrent) this.#countRestart(slot, death.reason);
     this.#log.error(
-      { worker: handle.slot, workerPid: handle.pid, code, signal, reason, error: bootFailure?.message, respawnInMs: slot.respawnAt - now, consecutiveFailures: slot.consecutiveFailures },
-      wasCurrent ? 'worker died; replacing it' : 'replacement worker died before it was ready',
+      { worker: slot.slot, workerPid: death.pid, code, signal, reason: death.reason, error: failure?.message, respawnInMs, consecutiveFailures: slot.consecutiveFailures },
+      death.pid === undefined ? 'could not start a worker process; retrying' : death.wasCurrent ? 'worker died; replacing it' : 'replacement worker died before it was ready',
     );
   }
 
   /** gunicorn's boot-error halt: no worker ever came up, so restarting would only fork-storm. */
-  #haltOnBootFailure(handle: WorkerHandle, code: number | null, signal: string | null, failure: SerializedError | undefined): void {
+  #haltOnBootFailure(slot: number, code: number | null, signal: string | null, failure: SerializedError | undefined): void {
     this.#desired.isStopping = true;
     this.#exitCode = code === WORKER_EXIT.databaseUnreachable ? EXIT.database : EXIT.appBoot;
-    process.stderr.write(describeBootFailure(handle.slot, code, signal, failure));
+    process.stderr.write(describeBootFailure(slot, code, signal, failure));
     for (const other of this.#liveHandles()) other.kill('SIGKILL');
   }
 
@@ -344,7 +335,7 @@ export class Primary {
         const slot = this.#slots.get(action.slot)!;
         this.#log.info({ worker: action.slot, workerPid: slot.current?.pid, reason: action.reason }, 'recycling worker: booting its replacement');
         slot.successor = this.#spawnWorker(action.slot);
-        slot.successorReason = action.reason;
+        if (slot.successor !== undefined) slot.successorReason = action.reason;
         return;
       }
       case 'drain': {
@@ -352,8 +343,7 @@ export class Primary {
         if (handle === undefined) return;
         const slot = this.#slots.get(handle.slot)!;
         if (action.reason !== 'stop') this.#countRestart(slot, action.reason);
-        if (slot.current === handle) slot.current = undefined;
-        if (slot.successor === handle) slot.successor = undefined;
+        vacate(slot, handle);
         return this.#drain(handle, action.reason);
       }
       case 'kill': {
@@ -368,7 +358,7 @@ export class Primary {
     }
   }
 
-  #spawnWorker(slotNumber: number): WorkerHandle {
+  #spawnWorker(slotNumber: number): WorkerHandle | undefined {
     let slot = this.#slots.get(slotNumber);
     if (slot === undefined) {
       slot = emptySlot(slotNumber);
@@ -376,18 +366,27 @@ export class Primary {
     }
     const { maxRequests, maxRequestsJitter } = this.#options;
     const jitter = maxRequests > 0 && maxRequestsJitter > 0 ? Math.floor(Math.random() * (maxRequestsJitter + 1)) : 0;
-    const worker = cluster.fork({ PCLUSTER_WORKER_SLOT: String(slotNumber) });
-    const handle = new WorkerHandle({ slot: slotNumber, phase: this.#desired.phase, process: worker, now: Date.now(), maxRequests: maxRequests > 0 ? maxRequests + jitter : 0 });
-    if (slot.current === undefined && slot.successor === undefined) slot.current = handle;
-    worker.on('message', (message: unknown) => {
-      if (isWorkerMessage(message)) this.#enqueue({ type: 'message', handle, message });
-    });
-    worker.on('exit', (code, signal) => this.#enqueue({ type: 'exit', handle, code, signal }));
-    // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
-    worker.on('error', (error) => this.#log.debug({ worker: slotNumber, err: error }, 'worker channel error'));
-    this.#log.debug({ worker: slotNumber, workerPid: worker.process.pid, generation: this.#desired.phase }, 'worker forked');
+    const wasEmpty = slot.current === undefined && slot.successor === undefined;
+    let handle: WorkerHandle;
+    try {
+      handle = WorkerHandle.fork({ slot: slotNumber, phase: this.#desired.phase, now: Date.now(), maxRequests: maxRequests > 0 ? maxRequests + jitter : 0 }, this.#workerEvents);
+    } catch (error) {
+      // Refused outright: no process, no handle; the slot is retried like a crash.
+      const failure = forkFailure(slotNumber, error as NodeJS.ErrnoException);
+      this.#bookFailure(slot, { wasCurrent: wasEmpty, wasReady: false, isReported: false, failure, startedAt: Date.now(), pid: undefined, code: null, signal: null, reason: 'crash' });
+      return undefined;
+    }
+    if (wasEmpty) slot.current = handle;
+    this.#log.debug({ worker: slotNumber, workerPid: handle.pid, generation: this.#desired.phase }, 'worker forked');
     return handle;
   }
+
+  readonly #workerEvents: WorkerEvents = {
+    message: (handle, message) => this.#enqueue({ type: 'message', handle, message }),
+    exit: (handle, code, signal, forkError) => this.#enqueue({ type: 'exit', handle, code, signal, forkError }),
+    // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
+    channelError: (handle, error) => this.#log.debug({ worker: handle.slot, err: error }, 'worker channel error'),
+  };
 
   #drain(handle: WorkerHandle, reason: RestartReason | 'stop'): void {
     if (handle.state === 'draining' || handle.state === 'exited') return;

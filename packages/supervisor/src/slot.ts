@@ -1,5 +1,5 @@
 import type { SerializedError } from '@pcluster/worker-runtime/protocol';
-import { bootAllowanceMs } from './decide.js';
+import { bootAllowanceMs, HEALTHY_UPTIME_MS, respawnDelayMs } from './decide.js';
 import type { RestartReason } from './status-report.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -18,6 +18,25 @@ export interface Slot {
 
 export function emptySlot(slot: number): Slot {
   return { slot, current: undefined, successor: undefined, successorReason: undefined, respawnAt: 0, consecutiveFailures: 0, restarts: 0, lastRestartReason: undefined };
+}
+
+/** Takes `handle` out of the slot; true when it was the slot's serving worker. */
+export function vacate(slot: Slot, handle: WorkerHandle): boolean {
+  if (slot.successor === handle) {
+    slot.successor = undefined;
+    slot.successorReason = undefined;
+  }
+  if (slot.current !== handle) return false;
+  slot.current = undefined;
+  return true;
+}
+
+/** Books a failure on the slot's backoff (after a worker that served HEALTHY_UPTIME_MS the count starts again); returns the delay before its respawn. */
+export function scheduleRespawn(slot: Slot, death: { wasReady: boolean; startedAt: number }, now: number): number {
+  const ranLongEnough = death.wasReady && now - death.startedAt >= HEALTHY_UPTIME_MS;
+  slot.consecutiveFailures = ranLongEnough ? 1 : slot.consecutiveFailures + 1;
+  slot.respawnAt = now + respawnDelayMs(slot.consecutiveFailures);
+  return slot.respawnAt - now;
 }
 
 /** What the user reads when no worker could boot: one line, then the app's own stack (not for a bad module shape). */
@@ -42,4 +61,35 @@ export function bootTimeoutFailure(worker: WorkerHandle, limits: { timeoutMs: nu
     code: 'PCLUSTER_BOOT_TIMEOUT',
     message: `worker ${worker.slot} did not ${stage} within ${allowance}; a setup() that never settles? raise --timeout if booting takes this long`,
   };
+}
+
+/** What to do about a fork the operating system refused, by its errno. */
+const FORK_FIXES: Readonly<Record<string, string>> = {
+  EMFILE: 'the primary is out of file descriptors: raise its open-file limit (ulimit -n, LimitNOFILE=)',
+  ENFILE: 'the system is out of file descriptors: raise fs.file-max or close other programs\' files',
+  EAGAIN: 'the process limit is reached: raise ulimit -u (LimitNPROC=, the container\'s pids limit) or lower --workers',
+  ENOMEM: 'there is not enough memory to fork: lower --workers or free memory',
+  ENOENT: 'the node binary or the working directory is gone: restart pcluster from an existing directory',
+  EACCES: 'the node binary or the working directory is not accessible: check their permissions',
+};
+
+/** A worker process the operating system would not start, as the boot failure the user reads. */
+export function forkFailure(slot: number, error: NodeJS.ErrnoException): SerializedError {
+  const errno = error.code ?? 'unknown error';
+  const fix = FORK_FIXES[errno] ?? 'see the error code; pcluster retries with a growing delay';
+  return { code: 'PCLUSTER_FORK_FAILED', message: `could not start worker ${slot}'s process (${errno}): ${fix}` };
+}
+
+/** A slot's worker that died, or a fork for it that was refused (no pid), as the primary books it. */
+export interface SlotFailure {
+  readonly wasCurrent: boolean;
+  readonly wasReady: boolean;
+  /** The worker said why it failed to boot (or its exit code did): at start, that ends the run at once. */
+  readonly isReported: boolean;
+  readonly failure: SerializedError | undefined;
+  readonly startedAt: number;
+  readonly pid: number | undefined;
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly reason: RestartReason;
 }

@@ -1,5 +1,5 @@
-import type { Worker } from 'node:cluster';
-import type { ConnectionState, WorkerMetrics, WorkerStatus } from '@pcluster/worker-runtime/protocol';
+import cluster, { type Worker } from 'node:cluster';
+import { isWorkerMessage, type ConnectionState, type WorkerMessage, type WorkerMetrics, type WorkerStatus } from '@pcluster/worker-runtime/protocol';
 import type { WorkerView } from './decide.js';
 import type { RestartReason } from './status-report.js';
 
@@ -14,6 +14,15 @@ const TRANSITIONS: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
 };
 
 let nextId = 1;
+
+/** What a forked worker's process reports to the primary. */
+export interface WorkerEvents {
+  message(handle: WorkerHandle, message: WorkerMessage): void;
+  /** Its exit; or, with `forkError` and no pid, the operating system's refusal to start it. Once per handle. */
+  exit(handle: WorkerHandle, code: number | null, signal: string | null, forkError?: NodeJS.ErrnoException): void;
+  /** An IPC channel error on a live worker (EPIPE on a send to one that is exiting). */
+  channelError(handle: WorkerHandle, error: Error): void;
+}
 
 /** A worker as the primary sees it (Puma's WorkerHandle): slot, phase, state and its last check-in. */
 export class WorkerHandle implements WorkerView {
@@ -40,6 +49,26 @@ export class WorkerHandle implements WorkerView {
   rssBytes = 0;
   /** The worker's latest metrics snapshot; folded into the retired totals when it exits. */
   lastMetrics: WorkerMetrics | undefined;
+
+  /**
+   * Forks the worker process for a slot. A fork the operating system refuses with EAGAIN, EMFILE, ENOENT … comes back
+   * as `events.exit` with the error (libuv reports those as an 'error' and never an 'exit'); one it refuses outright
+   * (ENOMEM) throws here.
+   */
+  static fork(fields: { slot: number; phase: number; now: number; maxRequests: number }, events: WorkerEvents): WorkerHandle {
+    const worker = cluster.fork({ PCLUSTER_WORKER_SLOT: String(fields.slot) });
+    const handle = new WorkerHandle({ ...fields, process: worker });
+    worker.on('message', (message: unknown) => {
+      if (isWorkerMessage(message)) events.message(handle, message);
+    });
+    worker.on('exit', (code: number | null, signal: string | null) => events.exit(handle, code, signal));
+    worker.on('error', (error: NodeJS.ErrnoException) => {
+      if (handle.pid !== undefined) return events.channelError(handle, error);
+      delete cluster.workers?.[worker.id]; // node:cluster drops a worker on its exit, which a refused fork never has
+      events.exit(handle, null, null, error);
+    });
+    return handle;
+  }
 
   constructor(fields: { slot: number; phase: number; process: Worker; now: number; maxRequests: number }) {
     this.slot = fields.slot;
