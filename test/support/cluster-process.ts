@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
@@ -89,6 +90,8 @@ export class ClusterProcess {
 }
 
 const running = new Set<ClusterProcess>();
+/** Every cluster started since the last cleanup, running or not: a primary killed with SIGKILL leaves its control socket behind. */
+const started: ClusterProcess[] = [];
 
 export interface SpawnOptions {
   readonly workers?: number;
@@ -125,6 +128,7 @@ export async function spawnCluster(app: string, options: SpawnOptions = {}): Pro
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
   const cluster = new ClusterProcess(child, port, metricsPort, name);
   running.add(cluster);
+  started.push(cluster);
   void cluster.exited.then(() => running.delete(cluster));
   return cluster;
 }
@@ -142,7 +146,8 @@ export async function startCluster(app: string, options: SpawnOptions = {}): Pro
   }
 }
 
-/** Kills every cluster a test left running (root afterEach hook), so no test leaks processes. */
+/** Kills every cluster a test left running (root afterEach hook), so no test leaks processes or control sockets. */
 export async function killAllClusters(): Promise<void> {
   await Promise.all([...running].map((cluster) => cluster.stop('SIGKILL', 10_000)));
+  for (const cluster of started.splice(0)) rmSync(path.join(REPO_ROOT, '.pcluster', `${cluster.name}.sock`), { force: true });
 }
