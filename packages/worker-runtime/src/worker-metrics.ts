@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.js';
 import type { ConnectionState, WorkerMetrics as WorkerMetricsSnapshot } from './protocol.js';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -7,6 +8,8 @@ const CONNECTION_GAUGE_STATES = { open: ['ready', 'busy'], connecting: ['connect
 /**
  * The worker's own metrics, kept in a private registry (the app may use prom-client's
  * global one). The primary collects them over IPC and aggregates across workers.
+ * What happens per statement or per response is counted in plain numbers and handed to
+ * prom-client when the metrics are collected (see BucketHistogram for why).
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -17,29 +20,24 @@ export class WorkerMetrics {
     name: 'pcluster_db_connects_total', help: 'Connection attempts to PostgreSQL by result.',
     labelNames: ['result'] as const, registers: [this.registry],
   });
+  readonly #validationCounts = { ok: 0, failed: 0, skipped: 0 };
   readonly validations = new Counter({
     name: 'pcluster_db_validations_total', help: 'Connection validations before a lease, by result (skipped: used within --validate-after).',
     labelNames: ['result'] as const, registers: [this.registry],
+    collect: () => this.#flush(this.#validationCounts, (result, n) => this.validations.inc({ result }, n)),
   });
-  readonly leaseWait = new Histogram({
-    name: 'pcluster_db_lease_wait_seconds', help: 'Time a statement waited for its worker\'s connection.',
-    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry],
-  });
+  readonly leaseWait = new BucketHistogram('pcluster_db_lease_wait_seconds', 'Time a statement waited for its worker\'s connection.', [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
   readonly rollbacks = new Counter({
     name: 'pcluster_db_rollbacks_total', help: 'Transactions left open by a finished request and rolled back by pcluster.',
     registers: [this.registry],
   });
+  readonly #responseCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   readonly httpRequests = new Counter({
     name: 'pcluster_http_requests_total', help: 'HTTP responses by status class.',
     labelNames: ['code'] as const, registers: [this.registry],
+    collect: () => this.#flush(this.#responseCounts, (code, n) => this.httpRequests.inc({ code }, n)),
   });
-  readonly httpDuration = new Histogram({
-    name: 'pcluster_http_request_duration_seconds', help: 'Time from request to the end of the response.',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
-  });
-  // Pre-bound children: the per-request and per-statement paths must not hash label sets.
-  readonly #byClass = STATUS_CLASSES.map((code) => this.httpRequests.labels(code));
-  readonly #validationsBy = { ok: this.validations.labels('ok'), failed: this.validations.labels('failed'), skipped: this.validations.labels('skipped') };
+  readonly httpDuration = new BucketHistogram('pcluster_http_request_duration_seconds', 'Time from request to the end of the response.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
   constructor(slot: number) {
     // Process metrics (CPU, RSS, heap, event-loop lag) per worker, told apart by their stable slot.
@@ -61,17 +59,27 @@ export class WorkerMetrics {
 
   /** Counts one lease's validation outcome (skipped on almost every statement). */
   countValidation(result: 'ok' | 'failed' | 'skipped'): void {
-    this.#validationsBy[result].inc();
+    this.#validationCounts[result] += 1;
   }
 
   /** Counts one finished response. */
   observeResponse(statusCode: number, seconds: number): void {
     this.requests += 1;
-    this.#byClass[Math.min(Math.max(Math.floor(statusCode / 100), 1), 5) - 1]!.inc();
+    this.#responseCounts[STATUS_CLASSES[Math.min(Math.max(Math.floor(statusCode / 100), 1), 5) - 1]!] += 1;
     this.httpDuration.observe(seconds);
   }
 
-  snapshot(): Promise<WorkerMetricsSnapshot> {
-    return this.registry.getMetricsAsJSON() as Promise<WorkerMetricsSnapshot>;
+  /** Hands what was counted since the last collection to prom-client. */
+  #flush<K extends string>(counts: Record<K, number>, add: (label: K, n: number) => void): void {
+    for (const label of Object.keys(counts) as K[]) {
+      if (counts[label] === 0) continue;
+      add(label, counts[label]);
+      counts[label] = 0;
+    }
+  }
+
+  async snapshot(): Promise<WorkerMetricsSnapshot> {
+    const registered = (await this.registry.getMetricsAsJSON()) as WorkerMetricsSnapshot;
+    return [...registered, this.leaseWait.toJSON(), this.httpDuration.toJSON()];
   }
 }
