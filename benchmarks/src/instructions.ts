@@ -5,8 +5,9 @@
  *
  * Each subject serves with one worker under callgrind (threads counted apart). After a warm-up long
  * enough for V8 to finish tiering up the hot code, the worker's counters are zeroed, `--requests`
- * requests are sent at a fixed concurrency over keep-alive connections, and the counters are dumped.
- * Reported per request: the worker's main thread (split into garbage collection, V8 builtins, compiled
+ * requests are sent at a fixed concurrency over keep-alive connections, and the counters are dumped;
+ * then the worker sits idle for 20 s, and what it does per second when idle (heartbeats, timers) is
+ * taken out of the loaded counts for the time the requests took. Reported per request: the worker's main thread (split into garbage collection, V8 builtins, compiled
  * JavaScript and native code) and its background threads (compilers, GC helpers). Subjects run side by
  * side: an instruction count does not depend on what else the machine does. Garbage collection under
  * valgrind is not what it is natively (it runs ~50× slower, so more is in flight at each scavenge); compare
@@ -23,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, startPostgres } from 'pcluster/postgres';
 import { stopAll, track } from './cleanup.js';
-import { appPath, childContender, CLI, waitUntilServing, type RunningContender } from './contender.js';
+import { appPath, childContender, CLI, sleep, waitUntilServing, type RunningContender } from './contender.js';
 import { WORKLOADS } from './contenders.js';
 import { processTree } from './process-tree.js';
 import { seed } from './seed.js';
@@ -102,6 +103,9 @@ interface Counts {
   /** Instructions per request by thread (the main thread first), and the main thread's split. */
   readonly mainPerRequest: number;
   readonly backgroundPerRequest: number;
+  /** The main thread's instructions per second when idle, and how long the measured requests took. */
+  readonly idleMainPerSecond: number;
+  readonly loadedSeconds: number;
   readonly main: Readonly<Record<'gc' | 'builtins' | 'javascript' | 'native', number>>;
 }
 
@@ -127,6 +131,16 @@ function splitByKind(file: string, total: number): Counts['main'] {
   return split;
 }
 
+const IDLE_SECONDS = 20;
+
+/** The per-thread instruction totals of dump `part` of `worker` (main thread first), and their files. */
+async function dumpTotals(dir: string, id: string, worker: number, part: number): Promise<{ files: string[]; totals: number[] }> {
+  const files = (await readdir(dir)).filter((file) => file.startsWith(`${id}.${worker}.${part}-`)).sort().map((file) => path.join(dir, file));
+  if (files.length === 0) throw new Error(`callgrind wrote no dump ${part} for worker ${worker}`);
+  const totals = await Promise.all(files.map(async (file) => Number(/^summary: (\d+)/m.exec(await readFile(file, 'utf8'))?.[1] ?? 0)));
+  return { files, totals };
+}
+
 async function measure(subject: Subject, databaseUrl: string, dir: string): Promise<Counts> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const { args, env } = subject.command(port, metricsPort, databaseUrl);
@@ -143,18 +157,27 @@ async function measure(subject: Subject, databaseUrl: string, dir: string): Prom
     console.error(`${subject.label}: worker ${worker} serving; ${warmup} requests to warm up`);
     await sendRequests(url, warmup);
     spawnSync('callgrind_control', ['--zero', String(worker)]);
+    const startedAt = performance.now();
     await sendRequests(url, requests);
+    const loadedSeconds = (performance.now() - startedAt) / 1000;
     spawnSync('callgrind_control', ['--dump', String(worker)]);
-    const dumps = (await readdir(dir)).filter((file) => file.startsWith(`${subject.id}.${worker}.1-`)).sort();
-    const totals = await Promise.all(dumps.map(async (file) => Number(/^summary: (\d+)/m.exec(await readFile(path.join(dir, file), 'utf8'))?.[1] ?? 0)));
-    if (dumps.length === 0) throw new Error(`${subject.label}: callgrind wrote no dump for worker ${worker}`);
-    const split = splitByKind(path.join(dir, dumps[0]!), totals[0]!);
+    // What the worker does when idle (heartbeats, timers, prom-client's event-loop monitor) runs per second, not per
+    // request, and a second under valgrind serves ~1/50 of the requests it would: measured, and taken out again.
+    spawnSync('callgrind_control', ['--zero', String(worker)]);
+    await sleep(IDLE_SECONDS * 1000);
+    spawnSync('callgrind_control', ['--dump', String(worker)]);
+    const [loaded, idle] = [await dumpTotals(dir, subject.id, worker, 1), await dumpTotals(dir, subject.id, worker, 2)];
+    const idleFor = (i: number): number => ((idle.totals[i] ?? 0) / IDLE_SECONDS) * loadedSeconds;
     const perRequest = (n: number): number => Math.round(n / requests);
+    const split = splitByKind(loaded.files[0]!, loaded.totals[0]!);
+    const background = loaded.totals.slice(1).reduce((sum, n, i) => sum + n - idleFor(i + 1), 0);
     return {
       subject: subject.label,
-      mainPerRequest: perRequest(totals[0]!),
-      backgroundPerRequest: perRequest(totals.slice(1).reduce((a, b) => a + b, 0)),
-      main: { gc: perRequest(split.gc), builtins: perRequest(split.builtins), javascript: perRequest(split.javascript), native: perRequest(split.native) },
+      mainPerRequest: perRequest(loaded.totals[0]! - idleFor(0)),
+      backgroundPerRequest: perRequest(background),
+      idleMainPerSecond: Math.round((idle.totals[0] ?? 0) / IDLE_SECONDS),
+      loadedSeconds: Math.round(loadedSeconds * 10) / 10,
+      main: { gc: perRequest(split.gc), builtins: perRequest(split.builtins), javascript: perRequest(split.javascript), native: perRequest(split.native - idleFor(0)) },
     };
   } finally {
     await running.stop();
@@ -170,10 +193,10 @@ try {
   const results = await Promise.all((subjects as Subject[]).map((subject) => measure(subject, server.connectionString, dir)));
   const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
   console.log(`\ninstructions per /${route} request (${requests} requests after ${warmup} to warm up, ${concurrency} at a time, 1 worker):\n`);
-  console.log('| subject | main thread | main without GC | GC | builtins | compiled JS | native | background threads |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| subject | main thread | main without GC | GC | builtins | compiled JS | native | background threads | idle main thread/s (taken out) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    console.log(`| ${r.subject} | ${k(r.mainPerRequest)} | ${k(r.mainPerRequest - r.main.gc)} | ${k(r.main.gc)} | ${k(r.main.builtins)} | ${k(r.main.javascript)} | ${k(r.main.native)} | ${k(r.backgroundPerRequest)} |`);
+    console.log(`| ${r.subject} | ${k(r.mainPerRequest)} | ${k(r.mainPerRequest - r.main.gc)} | ${k(r.main.gc)} | ${k(r.main.builtins)} | ${k(r.main.javascript)} | ${k(r.main.native)} | ${k(r.backgroundPerRequest)} | ${k(r.idleMainPerSecond)} over ${r.loadedSeconds} s |`);
   }
   const [first, ...others] = results;
   for (const other of others) {
