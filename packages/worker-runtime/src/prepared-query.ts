@@ -1,4 +1,4 @@
-import pg, { type QueryConfig, type ResultBuilder } from 'pg';
+import pg, { type FieldDef, type QueryConfig, type ResultBuilder } from 'pg';
 import type { QueryCallback } from './query-runner.js';
 
 /** node-postgres' Connection, as far as this file drives it (pg 8.23.1, pinned in the lockfile). */
@@ -21,8 +21,32 @@ interface QueryInternals {
   readonly portal: string;
   callback: unknown;
   hasBeenParsed(connection: WireConnection): boolean;
+  handleRowDescription(message: RowDescription): void;
+  handleCommandComplete(message: unknown, connection: WireConnection): void;
   handleError(error: unknown, connection: WireConnection): void;
   _getRows(connection: WireConnection, rows: number | undefined): void;
+}
+
+/** A RowDescription message as node-postgres' parser hands it to a query. */
+interface RowDescription {
+  readonly fields: FieldDef[];
+}
+
+const queryMethods = pg.Query.prototype as unknown as QueryInternals;
+
+/**
+ * Per connection, per statement name: the columns a run of the named statement returns in
+ * text format, or null when it returns none (an UPDATE without RETURNING), learnt from its
+ * first run's Describe. PostgreSQL keeps them fixed while the statement lives: DDL that
+ * would change them makes the run fail ("cached plan must not change result type") and the
+ * statement is then parsed again, and described again.
+ */
+const rowDescriptions = new WeakMap<WireConnection, Map<string, FieldDef[] | null>>();
+
+function rowDescriptionsOf(connection: WireConnection): Map<string, FieldDef[] | null> {
+  let known = rowDescriptions.get(connection);
+  if (known === undefined) rowDescriptions.set(connection, (known = new Map()));
+  return known;
 }
 
 const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils;
@@ -34,10 +58,18 @@ const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknow
  * the server but goes on counting it as prepared, so on a persistent connection every later
  * run of that query failed with "prepared statement does not exist" until a reconnect.
  * Here the run fails alone and the statement stays prepared.
+ *
+ * node-postgres also asks for the row description on every run (Describe): the server builds
+ * it and the client parses it each time, for the same columns. Here a run asks only until one
+ * has succeeded since the statement was parsed; later runs reuse what that one learnt (a tenth
+ * of the worker's instructions for a 3-select page: benchmarks/RESULTS.md, item 15).
  */
 export class PreparedQuery extends pg.Query {
   /** node-postgres reads a query's own timeout from the object handed to client.query(). */
   readonly query_timeout: number | undefined;
+  /** The connection whose row description this run asks for and learns, while it runs. */
+  #describedOn: WireConnection | undefined;
+  #fields: FieldDef[] | null = null;
 
   constructor(config: QueryConfig & { name: string; query_timeout?: number }, callback: QueryCallback) {
     // node-postgres calls it with null, not undefined, for success: QueryCallback's own type says so.
@@ -48,7 +80,8 @@ export class PreparedQuery extends pg.Query {
   /** Called by node-postgres' submit() with the stream corked: everything written here leaves together. */
   prepare(connection: WireConnection): void {
     const self = this as unknown as QueryInternals;
-    if (!self.hasBeenParsed(connection)) {
+    const isParsed = self.hasBeenParsed(connection);
+    if (!isParsed) {
       connection.parse({ text: self.text, name: self.name, types: self.types });
       connection.submittedNamedStatements[self.name] = self.text;
     }
@@ -63,7 +96,26 @@ export class PreparedQuery extends pg.Query {
       self.callback = () => {};
       return;
     }
-    connection.describe({ type: 'P', name: self.portal });
+    // A binary run describes its columns in another format: it always asks.
+    const known = isParsed && !self.binary ? rowDescriptionsOf(connection).get(self.name) : undefined;
+    if (known === undefined) {
+      connection.describe({ type: 'P', name: self.portal });
+      this.#describedOn = self.binary ? undefined : connection;
+    } else if (known !== null) {
+      // As if the server had sent it; a copy, so that a caller changing result.fields changes only its own.
+      self.handleRowDescription({ fields: known.slice() });
+    }
     self._getRows(connection, self.rows);
+  }
+
+  handleRowDescription(message: RowDescription): void {
+    if (this.#describedOn !== undefined) this.#fields = message.fields.slice();
+    queryMethods.handleRowDescription.call(this, message);
+  }
+
+  /** The run succeeded: what it was told about its columns holds for every later run of the statement. */
+  handleCommandComplete(message: unknown, connection: WireConnection): void {
+    if (this.#describedOn !== undefined) rowDescriptionsOf(this.#describedOn).set((this as unknown as QueryInternals).name, this.#fields);
+    queryMethods.handleCommandComplete.call(this, message, connection);
   }
 }
