@@ -9,7 +9,7 @@ import { handler } from './pcluster-app.mjs';
 import { openStatementPath } from '../dist/statement-path.js';
 
 runCluster(async () => {
-  const { queue, metrics, openSession } = await openStatementPath(process.env.DATABASE_URL, 'pcluster:bench');
+  const { queue, metrics, openSession } = await openStatementPath(process.env.DATABASE_URL, new URL(process.env.DATABASE_URL).searchParams.get('application_name'));
   // Nothing is logged on the measured paths; a handler failure would be, and is not expected here.
   const log = { warn() {}, error() {}, info() {} };
   const server = new WorkerHttpServer({ app: { kind: 'handler', listener: handler }, queue, openSession, metrics, log });

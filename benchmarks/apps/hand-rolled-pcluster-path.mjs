@@ -10,7 +10,7 @@ import { openStatementPath } from '../dist/statement-path.js';
 import { listen } from './workload.mjs';
 
 runCluster(async () => {
-  const { queue, openSession } = await openStatementPath(process.env.DATABASE_URL, 'pcluster:bench');
+  const { queue, openSession } = await openStatementPath(process.env.DATABASE_URL, new URL(process.env.DATABASE_URL).searchParams.get('application_name'));
   await listen((req, res) => {
     const session = openSession(`${req.method} ${req.url}`);
     req.db = session;

@@ -5,7 +5,8 @@ import { CONTENDERS, WORKLOADS, type Contender, type Workload } from './contende
 
 export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [--rounds N] [--seconds N] [--warmup N]
        [--contenders id,id] [--workloads page,write,nodb] [--no-supervisor] [--results-dir DIR] [--no-docs]
-  (default)  3 alternating rounds of 8 s per route, after 3 s of warm-up on each route; updates RESULTS.md and chart.svg
+  (default)  3 alternating rounds of 8 s per route (4 windows of 2 s, the contenders taking turns window by window),
+             after 3 s of warm-up on each route; updates RESULTS.md and chart.svg
   --quick    1 round of 2 s per route after 1 s of warm-up on each (under 2 minutes; workers are not
              fully warm, so its ratios are indicative only); results JSON only
   --warmup N seconds of load on each route of a freshly started contender before any route is measured
@@ -19,7 +20,10 @@ const STANDARD = CONTENDERS.filter((c) => c.isDiagnostic !== true).map((c) => c.
 export interface BenchOptions {
   readonly mode: 'full' | 'quick' | 'smoke';
   readonly rounds: number;
+  /** Seconds to measure per route, contender and round: `windows` windows of `windowSeconds` (up to 4 of at least 2 s). */
   readonly seconds: number;
+  readonly windows: number;
+  readonly windowSeconds: number;
   readonly warmupSeconds: number;
   readonly workers: number;
   readonly connections: number;
@@ -72,10 +76,12 @@ export function parseBenchOptions(argv: readonly string[], today = new Date()): 
       smoke: { rounds: 1, seconds: 1, warmup: 0, workloads: ['page'] as const, contenders: ['pcluster', 'cluster-pool', 'pgbench-prepared'], supervisorWorkers: 0 },
     }[mode];
     const ids = pick('contenders', values.contenders, CONTENDERS.map((c) => c.id), defaults.contenders);
+    const seconds = positiveInteger('seconds', values.seconds, defaults.seconds);
+    const windows = Math.max(1, Math.min(4, Math.floor(seconds / 2)));
     return {
       mode,
       rounds: positiveInteger('rounds', values.rounds, defaults.rounds),
-      seconds: positiveInteger('seconds', values.seconds, defaults.seconds),
+      seconds, windows, windowSeconds: Math.floor(seconds / windows),
       warmupSeconds: positiveInteger('warmup', values.warmup, defaults.warmup, true),
       workers: 2,
       connections: 32,

@@ -15,7 +15,7 @@ import { renderChart } from './chart.js';
 import { stopAll, track } from './cleanup.js';
 import { BENCH_ROOT, sleep } from './contender.js';
 import { wrkVersion } from './load.js';
-import { measureHttp, measurePgbench, type MeasureContext } from './measure.js';
+import { combineWindows, startSubjects, stopSubjects, type MeasureContext, type Subject, type Window } from './measure.js';
 import { ratioTable, renderText, resultsTable, supervisorTable, targetsTable } from './report.js';
 import { updateResultsDoc } from './results-doc.js';
 import { resultsSection } from './results-section.js';
@@ -35,7 +35,7 @@ async function loadTool(): Promise<string> {
   return (await wrkVersion()) ?? `autocannon ${createRequire(import.meta.url)('autocannon/package.json').version as string}`;
 }
 
-/** Waits until the previous contender's backends are gone, so they are not counted against the next. */
+/** Waits until the previous round's backends are gone, so they do not weigh on the next. */
 async function waitForNoConnections(admin: pg.Client, database: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -64,17 +64,33 @@ try {
   console.log(`pcluster benchmark (${options.mode}): ${contenders.length} contenders × ${workloads.map((w) => `/${w}`).join(' ')}, ` +
     `${rounds} round(s) of ${options.seconds} s, ${options.workers} workers, ${options.connections} connections; PostgreSQL ${server.version}\n`);
   const measurements: Measurement[] = [];
+  // Each round's measured seconds per route come in windows (4 × 2 s in a full run), the contenders taking turns
+  // window by window, so the windows compared are seconds apart rather than minutes (this machine drifts ±20% in that time).
+  const { windows: slices, windowSeconds } = options;
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? contenders : [...contenders].reverse();
     const context: MeasureContext = { server, admin, round, workers: options.workers, connections: options.connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds };
-    for (const contender of order) {
-      const results = contender.kind === 'http'
-        ? await measureHttp(contender, workloads, context)
-        : workloads.includes('page') ? [await measurePgbench(contender, context)] : [];
-      for (const m of results) console.log(`round ${round}/${rounds}  ${line(m, contender.label)}`);
-      measurements.push(...results);
-      await waitForNoConnections(admin, server.database);
+    const subjects = await startSubjects(order, context);
+    try {
+      for (const subject of subjects) await subject.warmUp(workloads);
+      for (const workload of workloads) {
+        const here = subjects.filter((subject) => subject.serves(workload));
+        const windows = new Map<Subject, Window[]>(here.map((subject) => [subject, []]));
+        for (let slice = 0; slice < slices; slice++) {
+          // Every contender takes a different place in the order from one window to the next.
+          const shift = Math.floor((slice * here.length) / slices);
+          for (const subject of [...here.slice(shift), ...here.slice(0, shift)]) windows.get(subject)!.push(await subject.measure(workload, windowSeconds));
+        }
+        for (const [subject, measured] of windows) {
+          const m = combineWindows(round, subject.contender.id, workload, measured);
+          console.log(`round ${round}/${rounds}  ${line(m, subject.contender.label)}`);
+          measurements.push(m);
+        }
+      }
+    } finally {
+      await stopSubjects(subjects);
     }
+    await waitForNoConnections(admin, server.database);
   }
   const supervisor: { pcluster?: SupervisorTimings; pm2?: SupervisorTimings } = {};
   if (options.supervisorWorkers > 0) {
@@ -92,7 +108,7 @@ try {
       cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
       node: process.versions.node, postgres: server.version, loadTool: await loadTool(),
     },
-    settings: { mode: options.mode, rounds, seconds: options.seconds, warmupSeconds: options.warmupSeconds, workers: options.workers, connections: options.connections, workloads },
+    settings: { mode: options.mode, rounds, seconds: options.seconds, windows: slices, windowSeconds, warmupSeconds: options.warmupSeconds, workers: options.workers, connections: options.connections, workloads },
     contenders: contenders.map(({ id, label, description, kind }) => ({ id, label, description, kind })),
     measurements,
     summaries,

@@ -16,10 +16,19 @@ export interface RunningContender {
   readonly port: number;
   /** The root of its process tree (the primary, or PM2's daemon). */
   readonly rootPid: number;
+  /** A LIKE pattern matching the application_name of its PostgreSQL backends and of no other contender's. */
+  readonly applicationName: string;
   /** Every pid of the tree as last seen (root first): what to SIGKILL if stop() cannot run. */
   pids(): readonly number[];
   /** Stops it and resolves once every process of its tree is gone. */
   stop(): Promise<void>;
+}
+
+/** `url` with `application_name` set, so that its backends can be told apart in pg_stat_activity. */
+export function withApplicationName(url: string, name: string): string {
+  const withName = new URL(url);
+  withName.searchParams.set('application_name', name);
+  return withName.toString();
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,11 +53,12 @@ export async function waitUntilServing(url: string, timeoutMs = 60_000): Promise
  * The contender for a child process that is the root of its tree: `stop()` sends SIGTERM,
  * waits up to `graceMs` for the whole tree to go, then SIGKILLs whatever is left.
  */
-export async function childContender(child: ChildProcess, port: number, graceMs = 15_000): Promise<RunningContender> {
+export async function childContender(child: ChildProcess, port: number, applicationName: string, graceMs = 15_000): Promise<RunningContender> {
   let known = await processTree(child.pid!);
   return {
     port,
     rootPid: child.pid!,
+    applicationName,
     pids: () => known,
     async stop() {
       known = await processTree(child.pid!).then((tree) => [...new Set([...known, ...tree])]);
@@ -99,5 +109,6 @@ export async function startPcluster(
     }
     await sleep(50);
   }
-  return { child, metricsPort, ...(await childContender(child, port, 40_000)) };
+  // pcluster names its backends itself: pcluster:<--name>:<slot>.
+  return { child, metricsPort, ...(await childContender(child, port, `pcluster:bench${port}:%`, 40_000)) };
 }

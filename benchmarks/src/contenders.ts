@@ -1,5 +1,5 @@
 import { freePort } from 'pcluster/postgres';
-import { appPath, startPcluster, type RunningContender } from './contender.js';
+import { appPath, startPcluster, withApplicationName, type RunningContender } from './contender.js';
 import { startNodeClusterApp } from './node-cluster-app.js';
 import { PrivatePm2 } from './private-pm2.js';
 
@@ -37,17 +37,18 @@ export type Contender = HttpContender | PgbenchContender;
 /** PM2 cluster mode: a private daemon running `apps/pool-worker.mjs` in `workers` instances; stop() is `pm2 kill`. */
 async function startPm2Pool({ databaseUrl, workers }: StartContext): Promise<RunningContender> {
   const port = await freePort();
+  const applicationName = `bench_pm2_${port}`;
   const pm2 = await PrivatePm2.launch();
   try {
     await pm2.start({
       name: 'bench-pool', script: appPath('pool-worker.mjs'), exec_mode: 'cluster', instances: workers,
-      wait_ready: true, autorestart: false, env: { PORT: String(port), DATABASE_URL: databaseUrl },
+      wait_ready: true, autorestart: false, env: { PORT: String(port), DATABASE_URL: withApplicationName(databaseUrl, applicationName) },
     });
   } catch (error) {
     await pm2.kill();
     throw error;
   }
-  return { port, rootPid: pm2.daemonPid, pids: () => pm2.pids(), stop: () => pm2.kill() };
+  return { port, rootPid: pm2.daemonPid, applicationName, pids: () => pm2.pids(), stop: () => pm2.kill() };
 }
 
 export const CONTENDERS: readonly Contender[] = [

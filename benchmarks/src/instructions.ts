@@ -147,7 +147,7 @@ async function measure(subject: Subject, databaseUrl: string, dir: string): Prom
   const out = path.join(dir, `${subject.id}.%p`);
   const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--trace-children=yes', '--separate-threads=yes', `--callgrind-out-file=${out}`, '--log-file=/dev/null',
     process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const running: RunningContender = await childContender(child, port, 60_000);
+  const running: RunningContender = await childContender(child, port, `%`, 60_000);
   const untrack = track(running);
   try {
     const url = `http://127.0.0.1:${port}/${route}`;

@@ -1,9 +1,10 @@
 /**
  * A/B at the grain of seconds: starts every named contender at once, warms them, then loads
  * one at a time in short windows, alternating A B, B A, … so that each pair of windows is a
- * few seconds apart. The full bench runs contenders minutes apart, and this machine drifts by
- * ±20% in that time (RESULTS.md, item 7); here the drift inside a pair is small, and many pairs
- * show how far the ratio moves. An idle contender costs nothing measurable meanwhile (a
+ * few seconds apart: this machine drifts by ±20% within minutes (RESULTS.md, item 7), so the
+ * drift inside a pair is small, and many pairs show how far the ratio moves. The full bench
+ * now takes turns the same way (RESULTS.md, item 16) with all its contenders and routes; this
+ * tool runs many more pairs of two or three of them. An idle contender costs nothing measurable meanwhile (a
  * heartbeat a second). `--baseline <checkout>` adds pcluster `--prepare auto` from another
  * built checkout as contender `baseline`, to measure a change of pcluster itself.
  * `node benchmarks/dist/interleave.js [--contenders id,id] [--route page] [--pairs 20] [--seconds 2] [--warmup 6] [--restarts 1] [--baseline dir]`

@@ -3,12 +3,12 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { PostgresServer } from 'pcluster/postgres';
 import { track } from './cleanup.js';
-import type { HttpContender, PgbenchContender, Workload } from './contenders.js';
-import { runLoad } from './load.js';
+import type { Contender, HttpContender, PgbenchContender, Workload } from './contenders.js';
+import { runLoad, type LoadResult } from './load.js';
 import { startPgbench } from './pgbench.js';
 import { isAlive, treeCpuMs } from './process-tree.js';
 import { sampleConnections, samplePeakRss } from './samplers.js';
-import type { Measurement } from './summary.js';
+import { median, type Measurement } from './summary.js';
 
 export interface MeasureContext {
   readonly server: PostgresServer;
@@ -26,27 +26,43 @@ export function postmasterPid(server: PostgresServer): number {
   return Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
-interface Sampled<T> {
-  readonly result: T;
+/** One load window of one contender on one route, with what it cost. */
+export interface Window {
+  readonly requests: number;
+  /** Seconds the load ran (requests ÷ the rate the load tool reported). */
+  readonly seconds: number;
+  readonly failures: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Most backends PostgreSQL showed for this contender's application_name during the window. */
   readonly maxConnections: number;
   readonly peakRssBytes: number;
-  /** CPU ms the contender's process tree used during the run; NaN when it is gone by the end (pgbench). */
+  /** CPU ms the contender's process tree used during the window; NaN when it is gone by the end (pgbench). */
   readonly appCpuMs: number;
-  /** CPU ms the whole PostgreSQL server (postmaster, backends, background processes) used during the run. */
+  /** CPU ms the whole PostgreSQL server (postmaster, backends, background processes) used during the window. */
   readonly dbCpuMs: number;
 }
 
-/** Runs `measure` while sampling the database's connections and the process tree's RSS, and accounts the CPU both used. */
-async function sampled<T>(context: MeasureContext, rootPid: number, measure: () => Promise<T>): Promise<Sampled<T>> {
+interface LoadOutcome {
+  readonly requests: number;
+  readonly rate: number;
+  readonly failures: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** Runs `load` while sampling the contender's connections and its process tree's RSS, and accounts the CPU both used. */
+async function window(context: MeasureContext, rootPid: number, applicationName: string, seconds: number, load: () => Promise<LoadOutcome>): Promise<Window> {
   const postmaster = postmasterPid(context.server);
   const [appCpuBefore, dbCpuBefore] = [await treeCpuMs(rootPid), await treeCpuMs(postmaster)];
-  const connections = sampleConnections(context.admin, context.server.database);
+  const connections = sampleConnections(context.admin, context.server.database, applicationName);
   const rss = samplePeakRss(rootPid);
   try {
-    const result = await measure();
+    const result = await load();
     const [appCpuAfter, dbCpuAfter] = [isAlive(rootPid) ? await treeCpuMs(rootPid) : NaN, await treeCpuMs(postmaster)];
     return {
-      result, maxConnections: (await connections.stop()).max, peakRssBytes: (await rss.stop()).peakBytes,
+      requests: result.requests, seconds: result.rate > 0 ? result.requests / result.rate : seconds, failures: result.failures,
+      p50Ms: result.p50Ms, p99Ms: result.p99Ms, maxConnections: (await connections.stop()).max, peakRssBytes: (await rss.stop()).peakBytes,
       appCpuMs: appCpuAfter - appCpuBefore, dbCpuMs: dbCpuAfter - dbCpuBefore,
     };
   } finally {
@@ -54,50 +70,93 @@ async function sampled<T>(context: MeasureContext, rootPid: number, measure: () 
   }
 }
 
+/** A contender of one round, started (HTTP) or ready to run (pgbench): loads it for a window at a time. */
+export interface Subject {
+  readonly contender: Contender;
+  /** Whether it serves `workload` (pgbench runs only the /page script). */
+  serves(workload: Workload): boolean;
+  warmUp(workloads: readonly Workload[]): Promise<void>;
+  measure(workload: Workload, seconds: number): Promise<Window>;
+  stop(): Promise<void>;
+}
+
+async function httpSubject(contender: HttpContender, context: MeasureContext): Promise<Subject> {
+  const running = await contender.start({ databaseUrl: context.server.connectionString, workers: context.workers });
+  const untrack = track(running);
+  const load = (workload: Workload, seconds: number): Promise<LoadResult> =>
+    runLoad(`http://127.0.0.1:${running.port}/${workload}`, { connections: context.connections, durationSeconds: seconds });
+  return {
+    contender,
+    serves: () => true,
+    async warmUp(workloads) {
+      if (context.warmupSeconds > 0) for (const workload of workloads) await load(workload, context.warmupSeconds);
+    },
+    measure: (workload, seconds) =>
+      window(context, running.rootPid, running.applicationName, seconds, async () => {
+        const result = await load(workload, seconds);
+        return { ...result, rate: result.requestsPerSecond };
+      }),
+    stop: () => running.stop().finally(untrack),
+  };
+}
+
+function pgbenchSubject(contender: PgbenchContender, context: MeasureContext): Subject {
+  const options = { protocol: contender.protocol, clients: context.workers };
+  return {
+    contender,
+    serves: (workload) => workload === 'page',
+    async warmUp(workloads) {
+      if (context.warmupSeconds > 0 && workloads.includes('page')) await startPgbench(context.server, { ...options, seconds: context.warmupSeconds }).result;
+    },
+    async measure(_workload, seconds) {
+      const pgbench = startPgbench(context.server, { ...options, seconds });
+      return window(context, pgbench.pid, 'pgbench', seconds, async () => {
+        const result = await pgbench.result;
+        return { ...result, requests: result.transactions, rate: result.tps };
+      });
+    },
+    stop: async () => {},
+  };
+}
+
+/**
+ * Starts every HTTP contender of a round, in `order`, and resolves once all serve; stops the
+ * ones already started if one fails to. Fresh workers need ~5 s of load to reach their steady
+ * rate (the first 2 s ran at ~30% of it here: JIT tiers, young-generation sizing, new
+ * PostgreSQL backends), so every route of every subject is warmed up before any is measured.
+ * An idle contender costs the others nothing measurable meanwhile (a heartbeat a second).
+ */
+export async function startSubjects(order: readonly Contender[], context: MeasureContext): Promise<Subject[]> {
+  const subjects: Subject[] = [];
+  try {
+    for (const contender of order) subjects.push(contender.kind === 'http' ? await httpSubject(contender, context) : pgbenchSubject(contender, context));
+  } catch (error) {
+    await stopSubjects(subjects);
+    throw error;
+  }
+  return subjects;
+}
+
+export async function stopSubjects(subjects: readonly Subject[]): Promise<void> {
+  for (const subject of [...subjects].reverse()) await subject.stop();
+}
+
 /** CPU µs per request (or pgbench transaction). */
 const perRequest = (cpuMs: number, requests: number): number => (requests > 0 ? (cpuMs * 1000) / requests : NaN);
 
 /**
- * Starts the contender, warms up every workload in turn, then measures each with one wrk run;
- * always stops it. Fresh workers need ~5 s of load to reach their steady rate (the first 2 s
- * ran at ~30% of it here: JIT tiers, young-generation sizing, new PostgreSQL backends), and
- * most of that carries over between routes, so all routes are warmed before any is measured.
+ * One round's measurement of a contender on a route from its windows: the rate over all of
+ * them, the median window's latencies, the most connections and RSS any window saw, and the CPU
+ * per request over all of them.
  */
-export async function measureHttp(contender: HttpContender, workloads: readonly Workload[], context: MeasureContext): Promise<Measurement[]> {
-  const running = await contender.start({ databaseUrl: context.server.connectionString, workers: context.workers });
-  const untrack = track(running);
-  const url = (workload: Workload): string => `http://127.0.0.1:${running.port}/${workload}`;
-  try {
-    if (context.warmupSeconds > 0) {
-      for (const workload of workloads) await runLoad(url(workload), { connections: context.connections, durationSeconds: context.warmupSeconds });
-    }
-    const measurements: Measurement[] = [];
-    for (const workload of workloads) {
-      const { result, maxConnections, peakRssBytes, appCpuMs, dbCpuMs } = await sampled(context, running.rootPid, () =>
-        runLoad(url(workload), { connections: context.connections, durationSeconds: context.seconds }),
-      );
-      measurements.push({
-        round: context.round, contender: contender.id, workload, rps: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
-        requests: result.requests, failures: result.failures, maxConnections, peakRssBytes,
-        appCpuUsPerRequest: perRequest(appCpuMs, result.requests), dbCpuUsPerRequest: perRequest(dbCpuMs, result.requests),
-      });
-    }
-    return measurements;
-  } finally {
-    await running.stop();
-    untrack();
-  }
-}
-
-/** pgbench on the /page script: a warm-up, then one measured run with one client per worker. */
-export async function measurePgbench(contender: PgbenchContender, context: MeasureContext): Promise<Measurement> {
-  const options = { protocol: contender.protocol, clients: context.workers };
-  if (context.warmupSeconds > 0) await startPgbench(context.server, { ...options, seconds: context.warmupSeconds }).result;
-  const pgbench = startPgbench(context.server, { ...options, seconds: context.seconds });
-  const { result, maxConnections, peakRssBytes, appCpuMs, dbCpuMs } = await sampled(context, pgbench.pid, () => pgbench.result);
+export function combineWindows(round: number, contender: string, workload: Workload, windows: readonly Window[]): Measurement {
+  const sum = (pick: (w: Window) => number): number => windows.reduce((total, w) => total + pick(w), 0);
+  const requests = sum((w) => w.requests);
   return {
-    round: context.round, contender: contender.id, workload: 'page', rps: result.tps, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
-    requests: result.transactions, failures: result.failures, maxConnections, peakRssBytes,
-    appCpuUsPerRequest: perRequest(appCpuMs, result.transactions), dbCpuUsPerRequest: perRequest(dbCpuMs, result.transactions),
+    round, contender, workload, rps: requests / sum((w) => w.seconds),
+    p50Ms: median(windows.map((w) => w.p50Ms)), p99Ms: median(windows.map((w) => w.p99Ms)),
+    requests, failures: sum((w) => w.failures),
+    maxConnections: Math.max(...windows.map((w) => w.maxConnections)), peakRssBytes: Math.max(...windows.map((w) => w.peakRssBytes)),
+    appCpuUsPerRequest: perRequest(sum((w) => w.appCpuMs), requests), dbCpuUsPerRequest: perRequest(sum((w) => w.dbCpuMs), requests),
   };
 }

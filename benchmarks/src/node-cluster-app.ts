@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { freePort } from 'pcluster/postgres';
-import { appPath, childContender, type RunningContender } from './contender.js';
+import path from 'node:path';
+import { appPath, childContender, withApplicationName, type RunningContender } from './contender.js';
 import { killAll, processTree } from './process-tree.js';
 
 /**
@@ -9,8 +10,9 @@ import { killAll, processTree } from './process-tree.js';
  */
 export async function startNodeClusterApp(file: string, databaseUrl: string, workers: number, timeoutMs = 30_000): Promise<RunningContender> {
   const port = await freePort();
+  const applicationName = `bench_${path.basename(file, '.mjs')}_${port}`;
   const child = spawn(process.execPath, [appPath(file)], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, WORKERS: String(workers) },
+    env: { ...process.env, PORT: String(port), DATABASE_URL: withApplicationName(databaseUrl, applicationName), WORKERS: String(workers) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -34,5 +36,5 @@ export async function startNodeClusterApp(file: string, databaseUrl: string, wor
     throw error;
   }
   child.stdout!.resume();
-  return childContender(child, port);
+  return childContender(child, port, applicationName);
 }

@@ -21,16 +21,20 @@ ${machine.postgres} (system binaries, the project's harness: scram-sha-256, \`fs
 \`${machine.loadTool} -t2 -c${settings.connections}\` keep-alive on the same machine. Every HTTP contender runs
 ${settings.workers} worker processes serving the same three routes with the same SQL (\`benchmarks/apps/\`):
 \`/page\` = 3 primary-key selects on a 10k-row table, \`/write\` = BEGIN, UPDATE, INSERT, COMMIT,
-\`/nodb\` = no database. ${settings.rounds} rounds, contenders alternating (order reversed every other round),
-a fresh start of every contender each round, then ${settings.warmupSeconds} s of warm-up load on every route before
-any is measured (fresh workers need ~5 s of load to reach their steady rate), then each route ${settings.seconds} s.
-req/s, p50 and p99 are medians over rounds; a ratio is the median over rounds of the two
-rates measured in the same round (the machine drifts between rounds); connections are the most client backends
-\`pg_stat_activity\` showed for the database (sampled every 100 ms); RSS is the peak of the summed VmRSS
+\`/nodb\` = no database. ${settings.rounds} rounds; each starts every contender afresh (order reversed every other
+round) and leaves them all running, gives each ${settings.warmupSeconds} s of warm-up load on every route before any is
+measured (fresh workers need ~5 s of load to reach their steady rate), then measures each route of each contender
+in ${settings.windows} windows of ${settings.windowSeconds} s, the contenders taking turns window by window
+(each in a different place of the order each time), so that the windows compared are seconds apart, not minutes
+(an idle contender costs the others nothing measurable: a heartbeat a second). A round's req/s is its requests over
+its windows' time; p50 and p99 are medians over its windows. The table gives medians over rounds; a ratio is the
+median over rounds of the two rates measured in the same round (the machine drifts between rounds); connections are
+the most client backends \`pg_stat_activity\` showed with the contender's own \`application_name\` (sampled every
+100 ms during its windows); RSS is the peak of the summed VmRSS
 of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process); CPU µs/req is the
 user + system time (\`/proc/<pid>/stat\`, reaped children included) of the contender's tree and of the whole
-PostgreSQL server during the measured run, divided by its requests: steadier than req/s on a shared machine.
-pgbench runs \`apps/pgbench-page.sql\` (one transaction = one page) with \`-c ${settings.workers} -j ${settings.workers} -T ${settings.seconds}\`.
+PostgreSQL server during its windows, divided by its requests: steadier than req/s on a shared machine.
+pgbench runs \`apps/pgbench-page.sql\` (one transaction = one page) with \`-c ${settings.workers} -j ${settings.workers} -T ${settings.windowSeconds}\` per window.
 Raw numbers: \`benchmarks/results/${run.resultsName}.json\`.
 
 ![req/s and connections per contender](chart.svg)

@@ -36,24 +36,25 @@ export interface ConnectionSamples {
 }
 
 /**
- * Counts the client backends PostgreSQL shows for `database` (minus the sampler's own)
- * every `everyMs`, and keeps the maximum.
+ * Counts the client backends PostgreSQL shows for `database` whose application_name is LIKE
+ * `applicationName` (never the sampler's own) every `everyMs`, and keeps the maximum.
  */
-export function sampleConnections(admin: pg.Client, database: string, everyMs = 100): Sampler<ConnectionSamples> {
+export function sampleConnections(admin: pg.Client, database: string, applicationName: string, everyMs = 100): Sampler<ConnectionSamples> {
   let max = 0;
   let samples = 0;
   const sampling = loop(everyMs, async () => {
-    max = Math.max(max, await connectionCount(admin, database));
+    max = Math.max(max, await connectionCount(admin, database, applicationName));
     samples += 1;
   });
   return { stop: async () => (await sampling.stop(), { max, samples }) };
 }
 
-/** How many client backends PostgreSQL shows for `database` right now (besides `admin`'s). */
-export async function connectionCount(admin: pg.Client, database: string): Promise<number> {
+/** How many client backends PostgreSQL shows for `database` right now (besides `admin`'s), of those LIKE `applicationName`. */
+export async function connectionCount(admin: pg.Client, database: string, applicationName = '%'): Promise<number> {
   const { rows } = await admin.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-    [database],
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name LIKE $2`,
+    [database, applicationName],
   );
   return rows[0]!.n;
 }

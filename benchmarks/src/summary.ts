@@ -54,8 +54,8 @@ export const quantile = (values: readonly number[], share: number): number => {
 
 /**
  * `ours` ÷ `theirs` req/s on `workload` in each round that measured both, in round order.
- * Contenders of one round run minutes apart, the rounds of a full run twenty; this shared machine drifts
- * by ±20% between rounds, so only rates of the same round are compared.
+ * The contenders of one round take turns in windows seconds apart, the rounds of a full run are minutes
+ * apart; this shared machine drifts by ±20% between rounds, so only rates of the same round are compared.
  */
 export function roundRatios(measurements: readonly Measurement[], ours: string, theirs: string, workload: Workload): number[] {
   const rate = (contender: string, round: number): number | undefined =>

@@ -50,7 +50,7 @@ export async function timePcluster(databaseUrl: string, workers: number): Promis
   try {
     await pollUntil(`${workers} ready pcluster workers`, 120_000, async () => allAt((await pclusterStatus(metricsPort))?.workers, workers, 1));
     const startMs = performance.now() - startedAt;
-    const contender = await childContender(child, port, 40_000);
+    const contender = await childContender(child, port, `pcluster:bench-supervisor${port}:%`, 40_000);
     untrack();
     untrack = track(contender);
     const primaryRssBytes = await rssBytes(child.pid!);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseBenchOptions } from '@pcluster/benchmarks/dist/bench-options.js';
 import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
+import { combineWindows, type Window } from '@pcluster/benchmarks/dist/measure.js';
 import { ratioTable, targetsTable } from '@pcluster/benchmarks/dist/report.js';
 import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
 import { median, pairedRatio, quantile, roundRatios, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
@@ -113,6 +114,33 @@ describe('benchmark arithmetic', () => {
     expect(targetsTable([check!]).rows).to.deep.equal([
       ['≥ 0.95× the hand-rolled ceiling', '--prepare auto', '1.00× (need ≥ 0.95×)', '0.90×–2.00×, ≥ 0.95× in 2 of 3', 'met'],
     ]);
+  });
+
+  it('measures a route in windows of at least 2 s, up to 4 of them', () => {
+    const windows = (argv: string[]): [number, number] => {
+      const options = parseBenchOptions(argv);
+      return [options.windows, options.windowSeconds];
+    };
+    expect(windows([]), 'full run: 8 s').to.deep.equal([4, 2]);
+    expect(windows(['--quick'])).to.deep.equal([1, 2]);
+    expect(windows(['--smoke'])).to.deep.equal([1, 1]);
+    expect(windows(['--seconds', '5'])).to.deep.equal([2, 2]);
+    expect(windows(['--seconds', '20'])).to.deep.equal([4, 5]);
+  });
+
+  it('makes one round\'s measurement of its windows: the rate over their time, the median latencies, the worst resources', () => {
+    const window = (requests: number, seconds: number, more: Partial<Window> = {}): Window => ({
+      requests, seconds, failures: 0, p50Ms: 5, p99Ms: 20, maxConnections: 2, peakRssBytes: 100e6, appCpuMs: requests / 5, dbCpuMs: requests / 10, ...more,
+    });
+    const m = combineWindows(2, 'pcluster', 'page', [
+      window(3000, 2, { p50Ms: 4, p99Ms: 30 }), window(5000, 2, { p50Ms: 6, p99Ms: 10, failures: 1 }),
+      window(4000, 2, { maxConnections: 3, peakRssBytes: 120e6 }),
+    ]);
+    expect(m).to.deep.include({ round: 2, contender: 'pcluster', workload: 'page', requests: 12_000, failures: 1, maxConnections: 3, peakRssBytes: 120e6 });
+    expect(m.rps).to.equal(2000);
+    expect([m.p50Ms, m.p99Ms]).to.deep.equal([5, 20]);
+    expect([m.appCpuUsPerRequest, m.dbCpuUsPerRequest]).to.deep.equal([200, 100]);
+    expect(combineWindows(1, 'x', 'page', [window(1000, 1), window(1000, 3)]).rps, 'not the mean of the windows\' rates').to.equal(500);
   });
 
   it('leaves diagnostic contenders out of full and quick runs unless they are named', () => {
