@@ -124,7 +124,7 @@ function pgbenchSubject(contender: PgbenchContender, context: MeasureContext): S
  * ones already started if one fails to. Fresh workers need ~5 s of load to reach their steady
  * rate (the first 2 s ran at ~30% of it here: JIT tiers, young-generation sizing, new
  * PostgreSQL backends), so every route of every subject is warmed up before any is measured.
- * An idle contender costs the others nothing measurable meanwhile (a heartbeat a second).
+ * The idle ones slow whichever is loaded, alike for each (RESULTS.md, item 16): ratios hold, rates read lower.
  */
 export async function startSubjects(order: readonly Contender[], context: MeasureContext): Promise<Subject[]> {
   const subjects: Subject[] = [];
