@@ -69,7 +69,7 @@ try {
   const { windows: slices, windowSeconds } = options;
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? contenders : [...contenders].reverse();
-    const context: MeasureContext = { server, admin, round, workers: options.workers, connections: options.connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds };
+    const context: MeasureContext = { server, admin, workers: options.workers, connections: options.connections, warmupSeconds: options.warmupSeconds };
     const subjects = await startSubjects(order, context);
     try {
       for (const subject of subjects) await subject.warmUp(workloads);

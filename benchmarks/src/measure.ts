@@ -14,10 +14,8 @@ export interface MeasureContext {
   readonly server: PostgresServer;
   /** The sampler's own connection to the benchmark database. */
   readonly admin: pg.Client;
-  readonly round: number;
   readonly workers: number;
   readonly connections: number;
-  readonly seconds: number;
   readonly warmupSeconds: number;
 }
 
