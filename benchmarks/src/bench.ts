@@ -67,9 +67,9 @@ try {
   // Each round's measured seconds per route come in windows (4 × 2 s in a full run), the contenders taking turns
   // window by window, so the windows compared are seconds apart rather than minutes (this machine drifts ±20% in that time).
   const { windows: slices, windowSeconds } = options;
+  const context: MeasureContext = { server, admin, workers: options.workers, connections: options.connections, warmupSeconds: options.warmupSeconds };
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? contenders : [...contenders].reverse();
-    const context: MeasureContext = { server, admin, workers: options.workers, connections: options.connections, warmupSeconds: options.warmupSeconds };
     const subjects = await startSubjects(order, context);
     try {
       for (const subject of subjects) await subject.warmUp(workloads);

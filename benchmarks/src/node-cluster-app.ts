@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { freePort } from 'pcluster/postgres';
 import path from 'node:path';
+import { freePort } from 'pcluster/postgres';
 import { appPath, childContender, withApplicationName, type RunningContender } from './contender.js';
 import { killAll, processTree } from './process-tree.js';
 
