@@ -3,13 +3,15 @@ import { parseArgs } from 'node:util';
 import { BENCH_ROOT } from './contender.js';
 import { CONTENDERS, WORKLOADS, type Contender, type Workload } from './contenders.js';
 
-export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [--rounds N] [--seconds N] [--warmup N]
+export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [--rounds N] [--seconds N] [--warmup N] [--rewarm N]
        [--contenders id,id] [--workloads page,write,nodb] [--no-supervisor] [--results-dir DIR] [--no-docs]
-  (default)  3 alternating rounds of 8 s per route (4 windows of 2 s, the contenders taking turns window by window),
-             after 3 s of warm-up on each route; updates RESULTS.md and chart.svg
+  (default)  3 alternating rounds of 8 s per route (4 windows of 2 s, the contenders taking turns window by window,
+             each window after 1 s of unmeasured load), after 3 s of warm-up on each route; updates RESULTS.md and chart.svg
   --quick    1 round of 2 s per route after 1 s of warm-up on each (under 2 minutes; workers are not
              fully warm, so its ratios are indicative only); results JSON only
   --warmup N seconds of load on each route of a freshly started contender before any route is measured
+  --rewarm N seconds of unmeasured load on a route right before each of its windows (full run: 1; a contender
+             idle during the others' turns serves its first second at ~60% of its steady rate)
   --smoke    1 round of 1 s, /page only, pcluster + node:cluster Pool + pgbench, no supervisor timings
 contenders: ${CONTENDERS.filter((c) => c.isDiagnostic !== true).map((c) => c.id).join(', ')}
   diagnostic, only when named: ${CONTENDERS.filter((c) => c.isDiagnostic === true).map((c) => c.id).join(', ')}`;
@@ -25,6 +27,8 @@ export interface BenchOptions {
   readonly windows: number;
   readonly windowSeconds: number;
   readonly warmupSeconds: number;
+  /** Seconds of unmeasured load right before each window (a contender idle during the others' turns wakes slowly). */
+  readonly rewarmSeconds: number;
   readonly workers: number;
   readonly connections: number;
   readonly contenders: readonly Contender[];
@@ -61,7 +65,7 @@ export function parseBenchOptions(argv: readonly string[], today = new Date()): 
       args: [...argv],
       options: {
         quick: { type: 'boolean' }, smoke: { type: 'boolean' }, rounds: { type: 'string' }, seconds: { type: 'string' },
-        warmup: { type: 'string' }, contenders: { type: 'string' }, workloads: { type: 'string' },
+        warmup: { type: 'string' }, rewarm: { type: 'string' }, contenders: { type: 'string' }, workloads: { type: 'string' },
         'no-supervisor': { type: 'boolean' }, 'results-dir': { type: 'string' }, 'no-docs': { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -71,9 +75,9 @@ export function parseBenchOptions(argv: readonly string[], today = new Date()): 
     }
     const mode = values.smoke === true ? 'smoke' : values.quick === true ? 'quick' : 'full';
     const defaults = {
-      full: { rounds: 3, seconds: 8, warmup: 3, workloads: WORKLOADS, contenders: STANDARD, supervisorWorkers: 8 },
-      quick: { rounds: 1, seconds: 2, warmup: 1, workloads: WORKLOADS, contenders: STANDARD, supervisorWorkers: 8 },
-      smoke: { rounds: 1, seconds: 1, warmup: 0, workloads: ['page'] as const, contenders: ['pcluster', 'cluster-pool', 'pgbench-prepared'], supervisorWorkers: 0 },
+      full: { rounds: 3, seconds: 8, warmup: 3, rewarm: 1, workloads: WORKLOADS, contenders: STANDARD, supervisorWorkers: 8 },
+      quick: { rounds: 1, seconds: 2, warmup: 1, rewarm: 0, workloads: WORKLOADS, contenders: STANDARD, supervisorWorkers: 8 },
+      smoke: { rounds: 1, seconds: 1, warmup: 0, rewarm: 0, workloads: ['page'] as const, contenders: ['pcluster', 'cluster-pool', 'pgbench-prepared'], supervisorWorkers: 0 },
     }[mode];
     const ids = pick('contenders', values.contenders, CONTENDERS.map((c) => c.id), defaults.contenders);
     const seconds = positiveInteger('seconds', values.seconds, defaults.seconds);
@@ -83,6 +87,7 @@ export function parseBenchOptions(argv: readonly string[], today = new Date()): 
       rounds: positiveInteger('rounds', values.rounds, defaults.rounds),
       seconds, windows, windowSeconds: Math.floor(seconds / windows),
       warmupSeconds: positiveInteger('warmup', values.warmup, defaults.warmup, true),
+      rewarmSeconds: positiveInteger('rewarm', values.rewarm, defaults.rewarm, true),
       workers: 2,
       connections: 32,
       contenders: CONTENDERS.filter((c) => ids.includes(c.id)),

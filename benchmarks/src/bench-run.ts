@@ -17,7 +17,7 @@ export interface BenchRun {
     readonly postgres: string;
     readonly loadTool: string;
   };
-  readonly settings: Pick<BenchOptions, 'mode' | 'rounds' | 'seconds' | 'windows' | 'windowSeconds' | 'warmupSeconds' | 'workers' | 'connections' | 'workloads'>;
+  readonly settings: Pick<BenchOptions, 'mode' | 'rounds' | 'seconds' | 'windows' | 'windowSeconds' | 'warmupSeconds' | 'rewarmSeconds' | 'workers' | 'connections' | 'workloads'>;
   readonly contenders: readonly (Pick<Contender, 'id' | 'label' | 'description' | 'kind'>)[];
   readonly measurements: readonly Measurement[];
   readonly summaries: readonly Summary[];

@@ -67,7 +67,7 @@ try {
   // Each round's measured seconds per route come in windows (4 × 2 s in a full run), the contenders taking turns
   // window by window, so the windows compared are seconds apart rather than minutes (this machine drifts ±20% in that time).
   const { windows: slices, windowSeconds } = options;
-  const context: MeasureContext = { server, admin, workers: options.workers, connections: options.connections, warmupSeconds: options.warmupSeconds };
+  const context: MeasureContext = { server, admin, workers: options.workers, connections: options.connections, warmupSeconds: options.warmupSeconds, rewarmSeconds: options.rewarmSeconds };
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? contenders : [...contenders].reverse();
     const subjects = await startSubjects(order, context);
@@ -108,7 +108,7 @@ try {
       cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
       node: process.versions.node, postgres: server.version, loadTool: await loadTool(),
     },
-    settings: { mode: options.mode, rounds, seconds: options.seconds, windows: slices, windowSeconds, warmupSeconds: options.warmupSeconds, workers: options.workers, connections: options.connections, workloads },
+    settings: { mode: options.mode, rounds, seconds: options.seconds, windows: slices, windowSeconds, warmupSeconds: options.warmupSeconds, rewarmSeconds: options.rewarmSeconds, workers: options.workers, connections: options.connections, workloads },
     contenders: contenders.map(({ id, label, description, kind }) => ({ id, label, description, kind })),
     measurements,
     summaries,

@@ -4,8 +4,8 @@
  * few seconds apart: this machine drifts by ±20% within minutes (RESULTS.md, item 7), so the
  * drift inside a pair is small, and many pairs show how far the ratio moves. The full bench
  * now takes turns the same way (RESULTS.md, item 16) with all its contenders and routes; this
- * tool runs many more pairs of two or three of them (each idle one slows the loaded one a little,
- * alike for each: RESULTS.md, item 16). `--baseline <checkout>` adds pcluster `--prepare auto` from another
+ * tool runs many more pairs of two or three of them (a contender idle for a few seconds between its
+ * windows wakes a little slowly, far less than after the full run's 18 s: RESULTS.md, item 17). `--baseline <checkout>` adds pcluster `--prepare auto` from another
  * built checkout as contender `baseline`, to measure a change of pcluster itself.
  * `node benchmarks/dist/interleave.js [--contenders id,id] [--route page] [--pairs 20] [--seconds 2] [--warmup 6] [--restarts 1] [--baseline dir]`
  */

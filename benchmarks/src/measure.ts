@@ -17,6 +17,12 @@ export interface MeasureContext {
   readonly workers: number;
   readonly connections: number;
   readonly warmupSeconds: number;
+  /**
+   * Seconds of unmeasured load on a route right before each of its windows. A contender left idle while
+   * the others take their turns (18 s in a full run) serves its first second at ~60% of its steady
+   * rate (RESULTS.md, item 17), so without this a window measures how fast it wakes, not how fast it serves.
+   */
+  readonly rewarmSeconds: number;
 }
 
 /** The postmaster's pid, from the first line of `postmaster.pid` in its data directory. */
@@ -89,11 +95,13 @@ async function httpSubject(contender: HttpContender, context: MeasureContext): P
     async warmUp(workloads) {
       if (context.warmupSeconds > 0) for (const workload of workloads) await load(workload, context.warmupSeconds);
     },
-    measure: (workload, seconds) =>
-      window(context, running.rootPid, running.applicationName, seconds, async () => {
+    async measure(workload, seconds) {
+      if (context.rewarmSeconds > 0) await load(workload, context.rewarmSeconds);
+      return window(context, running.rootPid, running.applicationName, seconds, async () => {
         const result = await load(workload, seconds);
         return { ...result, rate: result.requestsPerSecond };
-      }),
+      });
+    },
     stop: () => running.stop().finally(untrack),
   };
 }
@@ -107,6 +115,7 @@ function pgbenchSubject(contender: PgbenchContender, context: MeasureContext): S
       if (context.warmupSeconds > 0 && workloads.includes('page')) await startPgbench(context.server, { ...options, seconds: context.warmupSeconds }).result;
     },
     async measure(_workload, seconds) {
+      if (context.rewarmSeconds > 0) await startPgbench(context.server, { ...options, seconds: context.rewarmSeconds }).result;
       const pgbench = startPgbench(context.server, { ...options, seconds });
       return window(context, pgbench.pid, 'pgbench', seconds, async () => {
         const result = await pgbench.result;
@@ -122,7 +131,7 @@ function pgbenchSubject(contender: PgbenchContender, context: MeasureContext): S
  * ones already started if one fails to. Fresh workers need ~5 s of load to reach their steady
  * rate (the first 2 s ran at ~30% of it here: JIT tiers, young-generation sizing, new
  * PostgreSQL backends), so every route of every subject is warmed up before any is measured.
- * The idle ones slow whichever is loaded, alike for each (RESULTS.md, item 16): ratios hold, rates read lower.
+ * Each one idles while the others take their turns and wakes slowly; `rewarmSeconds` covers that (RESULTS.md, item 17).
  */
 export async function startSubjects(order: readonly Contender[], context: MeasureContext): Promise<Subject[]> {
   const subjects: Subject[] = [];

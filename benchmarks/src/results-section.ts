@@ -25,8 +25,9 @@ ${settings.workers} worker processes serving the same three routes with the same
 round) and leaves them all running, gives each ${settings.warmupSeconds} s of warm-up load on every route before any is
 measured (fresh workers need ~5 s of load to reach their steady rate), then measures each route of each contender
 in ${settings.windows} windows of ${settings.windowSeconds} s, the contenders taking turns window by window
-(each in a different place of the order each time), so that the windows compared are seconds apart, not minutes
-(the idle ones take some of the machine from whichever is loaded, the same for each: RESULTS.md, item 16). A round's req/s is its requests over
+(each in a different place of the order each time), so that the windows compared are seconds apart, not minutes;
+${settings.rewarmSeconds > 0 ? `each window comes right after ${settings.rewarmSeconds} s of unmeasured load on the same route, since a contender left idle during the others'
+turns serves its first second at ~60% of its steady rate (RESULTS.md, item 17)` : 'no load comes between a window and the idle time before it'}. A round's req/s is its requests over
 its windows' time; p50 and p99 are medians over its windows. The table gives medians over rounds; a ratio is the
 median over rounds of the two rates measured in the same round (the machine drifts between rounds); connections are
 the most client backends \`pg_stat_activity\` showed with the contender's own \`application_name\` (sampled every

@@ -128,6 +128,15 @@ describe('benchmark arithmetic', () => {
     expect(windows(['--seconds', '20'])).to.deep.equal([4, 5]);
   });
 
+  it('loads a route unmeasured right before each window of a full run, not in the quick and smoke runs', () => {
+    const rewarm = (argv: string[]): number => parseBenchOptions(argv).rewarmSeconds;
+    expect(rewarm([])).to.equal(1);
+    expect(rewarm(['--quick'])).to.equal(0);
+    expect(rewarm(['--smoke'])).to.equal(0);
+    expect(rewarm(['--rewarm', '0'])).to.equal(0);
+    expect(rewarm(['--quick', '--rewarm', '2'])).to.equal(2);
+  });
+
   it('makes one round\'s measurement of its windows: the rate over their time, the median latencies, the worst resources', () => {
     const window = (requests: number, seconds: number, more: Partial<Window> = {}): Window => ({
       requests, seconds, failures: 0, p50Ms: 5, p99Ms: 20, maxConnections: 2, peakRssBytes: 100e6, appCpuMs: requests / 5, dbCpuMs: requests / 10, ...more,
