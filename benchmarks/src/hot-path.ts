@@ -1,11 +1,12 @@
 /**
  * The statement hot path in one process, without HTTP, without a second worker and without
- * the load generator on the same cores: the CPU one /page (3 primary-key selects) costs
- * through pcluster's connection keeper, statement queue and `--prepare auto` runner,
- * against a bare pg.Client running the same named statements in turn, with and without
- * an AsyncLocalStorage context per page (what `import { db }` needs). On a shared machine
- * CPU time per page is steadier than req/s; PostgreSQL's (the whole server's) is reported too.
- * `node benchmarks/dist/hot-path.js [--pages N] [--rounds N] [--only "variant name,variant name"]`
+ * the load generator on the same cores: the CPU one /page (3 primary-key selects) or one /write
+ * (BEGIN, UPDATE, INSERT, COMMIT) costs through pcluster's connection keeper, statement queue
+ * and `--prepare auto` runner, against a bare pg.Client running the same named statements in
+ * turn, with and without an AsyncLocalStorage context per page (what `import { db }` needs). On
+ * a shared machine CPU time per page is steadier than req/s; PostgreSQL's (the whole server's) is
+ * reported too.
+ * `node benchmarks/dist/hot-path.js [--route page|write] [--pages N] [--rounds N] [--only "variant name,variant name"]`
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ import { ACCOUNT_ROWS, seed } from './seed.js';
 import { openStatementPath } from './statement-path.js';
 
 const SELECT = 'SELECT id, name, balance FROM bench_accounts WHERE id = $1';
+const UPDATE = 'UPDATE bench_accounts SET balance = balance + 1 WHERE id = $1';
+const INSERT = 'INSERT INTO bench_history (account, delta) VALUES ($1, 1)';
 const CONCURRENCY = 16;
 const randomId = (): number => 1 + Math.floor(Math.random() * ACCOUNT_ROWS);
 
@@ -28,13 +31,27 @@ async function barePage(connectionString: string): Promise<{ page: Page; close: 
   const client = new pg.Client({ connectionString });
   await client.connect();
   let tail: Promise<unknown> = Promise.resolve();
-  const select = (): Promise<pg.QueryResult> => {
-    const turn = tail.then(() => client.query({ name: 'hot_path_select', text: SELECT, values: [randomId()] }));
+  const inTurn = <T>(use: () => Promise<T>): Promise<T> => {
+    const turn = tail.then(use);
     tail = turn.catch(() => {});
     return turn;
   };
+  const select = (): Promise<pg.QueryResult> => inTurn(() => client.query({ name: 'hot_path_select', text: SELECT, values: [randomId()] }));
+  // A transaction takes its turn whole, as the hand-rolled contender's does.
+  const write = (): Promise<unknown[]> => inTurn(async () => {
+    await client.query('BEGIN');
+    try {
+      await client.query({ name: 'hot_path_update', text: UPDATE, values: [randomId()] });
+      await client.query({ name: 'hot_path_insert', text: INSERT, values: [randomId()] });
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+    return [];
+  });
   return {
-    page: async () => [(await select()).rows[0], (await select()).rows[0], (await select()).rows[0]],
+    page: route === 'write' ? write : async () => [(await select()).rows[0], (await select()).rows[0], (await select()).rows[0]],
     close: () => client.end(),
   };
 }
@@ -44,8 +61,15 @@ async function pclusterPage(connectionString: string): Promise<{ page: Page; clo
   const { queue, openSession, close } = await openStatementPath(connectionString, 'pcluster:hot-path');
   return {
     page: async () => {
-      const db = openSession('GET /page');
+      const db = openSession(`GET /${route}`);
       try {
+        if (route === 'write') {
+          await db.transaction(async (tx) => {
+            await tx.query(UPDATE, [randomId()]);
+            await tx.query(INSERT, [randomId()]);
+          });
+          return [];
+        }
         return [(await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0]];
       } finally {
         queue.endSession(db);
@@ -55,7 +79,12 @@ async function pclusterPage(connectionString: string): Promise<{ page: Page; clo
   };
 }
 
-const { values } = parseArgs({ options: { pages: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { route: { type: 'string' }, pages: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } });
+const route = values.route ?? 'page';
+if (route !== 'page' && route !== 'write') {
+  console.error(`--route: "${route}" is not page or write`);
+  process.exit(2);
+}
 const pages = Number(values.pages ?? 20_000);
 const rounds = Number(values.rounds ?? 5);
 const storage = new AsyncLocalStorage<object>();

@@ -13,11 +13,12 @@
  * valgrind is not what it is natively (it runs ~50× slower, so more is in flight at each scavenge); compare
  * the main thread without GC first.
  *
- * `node benchmarks/dist/instructions.js [--subjects pcluster,hand-rolled] [--baseline <built checkout>] [--route page] [--warmup 45000] [--requests 5000] [--concurrency 8]`
+ * `node benchmarks/dist/instructions.js [--subjects pcluster,hand-rolled] [--baseline <built checkout>] [--route page] [--warmup 45000] [--requests 5000] [--concurrency 8] [--keep <dir>]`
+ * `--keep` writes callgrind's dumps into `<dir>` and leaves them there, for `callgrind_annotate` by function.
  * Needs valgrind (`apt-get install valgrind`); about 8 minutes for two subjects.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,7 @@ import { seed } from './seed.js';
 const { values } = parseArgs({
   options: {
     subjects: { type: 'string' }, baseline: { type: 'string' }, route: { type: 'string' },
-    warmup: { type: 'string' }, requests: { type: 'string' }, concurrency: { type: 'string' },
+    warmup: { type: 'string' }, requests: { type: 'string' }, concurrency: { type: 'string' }, keep: { type: 'string' },
   },
 });
 
@@ -68,7 +69,7 @@ const route = values.route ?? 'page';
 const [warmup, requests, concurrency] = [values.warmup ?? '45000', values.requests ?? '5000', values.concurrency ?? '8'].map(Number) as [number, number, number];
 if (subjects.length === 0 || subjects.includes(undefined) || !(WORKLOADS as readonly string[]).includes(route) || ![warmup, requests, concurrency].every((n) => Number.isInteger(n) && n > 0)) {
   console.error(`usage: node benchmarks/dist/instructions.js [--subjects ${SUBJECTS.map((s) => s.id).join(',')}] [--baseline <built checkout>] ` +
-    `[--route ${WORKLOADS.join('|')}] [--warmup N] [--requests N] [--concurrency N]`);
+    `[--route ${WORKLOADS.join('|')}] [--warmup N] [--requests N] [--concurrency N] [--keep <dir>]`);
   process.exit(2);
 }
 if (spawnSync('valgrind', ['--version']).status !== 0) {
@@ -187,7 +188,8 @@ async function measure(subject: Subject, databaseUrl: string, dir: string): Prom
 
 const server = await startPostgres({ maxConnections: 100 });
 const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
-const dir = await mkdtemp(path.join(os.tmpdir(), 'pcluster-instructions-'));
+const dir = values.keep === undefined ? await mkdtemp(path.join(os.tmpdir(), 'pcluster-instructions-')) : path.resolve(values.keep);
+if (values.keep !== undefined) await mkdir(dir, { recursive: true });
 try {
   await seed(server.connectionString);
   const results = await Promise.all((subjects as Subject[]).map((subject) => measure(subject, server.connectionString, dir)));
@@ -206,7 +208,8 @@ try {
   }
   console.log(`\n${JSON.stringify({ route, requests, warmup, concurrency, results })}`);
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  if (values.keep === undefined) await rm(dir, { recursive: true, force: true });
+  else console.log(`callgrind's dumps are in ${dir} (<subject>.<pid>.<1 loaded, 2 idle>-<thread>)`);
   await server.destroy();
   untrackServer();
   await stopAll();

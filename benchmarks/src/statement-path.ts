@@ -23,7 +23,7 @@ export async function openStatementPath(connectionString: string, applicationNam
     { stateChanged: (state) => (metrics.connectionState = state), validated: (result) => metrics.countValidation(result) },
   );
   await keeper.open();
-  const queue = new StatementQueue(keeper, { leaseTimeoutMs: 5_000, leakThresholdMs: 0 }, { leaseWaited: (seconds) => metrics.leaseWait.observe(seconds) });
+  const queue = new StatementQueue(keeper, { leaseTimeoutMs: 5_000, leakThresholdMs: 10_000 }, { leaseWaited: (seconds) => metrics.leaseWait.observe(seconds) });
   const runner = new QueryRunner('auto');
   return { queue, metrics, openSession: (label) => new DbSession(queue, runner, label), close: () => keeper.close() };
 }
