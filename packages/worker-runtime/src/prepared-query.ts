@@ -49,6 +49,19 @@ function rowDescriptionsOf(connection: WireConnection): Map<string, FieldDef[] |
   return known;
 }
 
+/** The config fields besides name, text and values that node-postgres' Query reads in its constructor. */
+const PLAIN_ONLY = ['rows', 'types', 'queryMode', 'binary', 'portal', 'rowMode', 'callback'] as const;
+
+/**
+ * True when `config` says nothing node-postgres' Query reads besides name, text and values: then it can be
+ * handed text and values instead. Handed a config object, node-postgres 8.23 first copies it through
+ * getOwnPropertyDescriptors and defineProperties, ~20x the cost of the rest of its constructor
+ * (benchmarks/RESULTS.md, item 18); handed text and values, it does not.
+ */
+export function isPlainConfig(config: QueryConfig): boolean {
+  return PLAIN_ONLY.every((key) => (config as unknown as Record<string, unknown>)[key] === undefined);
+}
+
 const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils;
 
 /**
@@ -73,7 +86,11 @@ export class PreparedQuery extends pg.Query {
 
   constructor(config: QueryConfig & { name: string; query_timeout?: number }, callback: QueryCallback) {
     // node-postgres calls it with null, not undefined, for success: QueryCallback's own type says so.
-    super(config, callback as unknown as (error: Error | undefined, result: ResultBuilder) => void);
+    const onDone = callback as unknown as (error: Error | undefined, result: ResultBuilder) => void;
+    // A config with nothing but name, text and values (and the timeout read above) goes in as text and values, without the copy.
+    const isPlain = isPlainConfig(config);
+    super(isPlain ? config.text : config, isPlain ? config.values : onDone, isPlain ? onDone : undefined);
+    if (isPlain) (this as unknown as { name: string }).name = config.name;
     this.query_timeout = config.query_timeout;
   }
 

@@ -1,5 +1,5 @@
 import pg, { type QueryConfig, type QueryResult } from 'pg';
-import { PreparedQuery } from './prepared-query.js';
+import { isPlainConfig, PreparedQuery } from './prepared-query.js';
 
 /** node-postgres' completion callback: `error` is null (or undefined) when the statement succeeded. */
 export type QueryCallback = (error: Error | null | undefined, result?: QueryResult) => void;
@@ -39,13 +39,23 @@ export class QueryRunner {
    * is paid for again by the AsyncLocalStorage hooks behind `import { db }` (benchmarks/RESULTS.md).
    */
   run(client: pg.Client, textOrConfig: string | QueryConfig, values: unknown[] | undefined, done: QueryCallback): void {
-    const config = this.#configFor(textOrConfig, values);
-    // Only a named statement has a plan that DDL can make stale.
-    if (config.name === undefined) {
-      client.query(config, done);
+    if (typeof textOrConfig === 'string') {
+      const name = this.#isAuto && values !== undefined && values.length > 0 ? this.#autoName(textOrConfig) : undefined;
+      // As text and values, not a config object: node-postgres copies a config object before reading it (isPlainConfig).
+      if (name !== undefined) this.#runNamed(client, { name, text: textOrConfig, values }, done);
+      else if (values === undefined) client.query(textOrConfig, done);
+      else client.query(textOrConfig, values, done);
       return;
     }
-    const named = config as QueryConfig & { name: string };
+    const config = values === undefined ? textOrConfig : { ...textOrConfig, values };
+    // Only a named statement has a plan that DDL can make stale.
+    if (config.name !== undefined) this.#runNamed(client, config as QueryConfig & { name: string }, done);
+    // node-postgres reads a query's own timeout from the config: only a config without one can go in as text and values.
+    else if (isPlainConfig(config) && (config as { query_timeout?: number }).query_timeout === undefined) client.query(config.text, config.values ?? [], done);
+    else client.query(config, done);
+  }
+
+  #runNamed(client: pg.Client, named: QueryConfig & { name: string }, done: QueryCallback): void {
     client.query(
       new PreparedQuery(named, (error, result) => {
         if (error && isStalePlan(error) && client.getTransactionStatus() === 'I') this.#prepareAgain(client, named, done);
@@ -58,13 +68,6 @@ export class QueryRunner {
     delete (client.connection as unknown as StatementCache).parsedStatements[config.name];
     // Whether DEALLOCATE succeeds or not, the statement is prepared again under its name.
     client.query({ text: `DEALLOCATE ${pg.escapeIdentifier(config.name)}` }, () => client.query(new PreparedQuery(config, done)));
-  }
-
-  #configFor(textOrConfig: string | QueryConfig, values: unknown[] | undefined): QueryConfig {
-    if (typeof textOrConfig !== 'string') return values === undefined ? textOrConfig : { ...textOrConfig, values };
-    if (!this.#isAuto || values === undefined || values.length === 0) return { text: textOrConfig, values };
-    const name = this.#autoName(textOrConfig);
-    return name === undefined ? { text: textOrConfig, values } : { name, text: textOrConfig, values };
   }
 
   #autoName(text: string): string | undefined {
