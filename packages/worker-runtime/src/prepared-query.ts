@@ -87,7 +87,7 @@ export class PreparedQuery extends pg.Query {
   constructor(config: QueryConfig & { name: string; query_timeout?: number }, callback: QueryCallback) {
     // node-postgres calls it with null, not undefined, for success: QueryCallback's own type says so.
     const onDone = callback as unknown as (error: Error | undefined, result: ResultBuilder) => void;
-    // A config with nothing but name, text and values (and the timeout read above) goes in as text and values, without the copy.
+    // A config with nothing but name, text and values (the timeout is read below) goes in as text and values, without the copy.
     const isPlain = isPlainConfig(config);
     super(isPlain ? config.text : config, isPlain ? config.values : onDone, isPlain ? onDone : undefined);
     if (isPlain) (this as unknown as { name: string }).name = config.name;
