@@ -43,8 +43,7 @@ export class QueryRunner {
       const name = this.#isAuto && values !== undefined && values.length > 0 ? this.#autoName(textOrConfig) : undefined;
       // As text and values, not a config object: node-postgres copies a config object before reading it (isPlainConfig).
       if (name !== undefined) this.#runNamed(client, { name, text: textOrConfig, values }, done);
-      else if (values === undefined) client.query(textOrConfig, done);
-      else client.query(textOrConfig, values, done);
+      else client.query(textOrConfig, values ?? [], done);
       return;
     }
     const config = values === undefined ? textOrConfig : { ...textOrConfig, values };
