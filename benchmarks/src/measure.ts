@@ -165,5 +165,6 @@ export function combineWindows(round: number, contender: string, workload: Workl
     requests, failures: sum((w) => w.failures),
     maxConnections: Math.max(...windows.map((w) => w.maxConnections)), peakRssBytes: Math.max(...windows.map((w) => w.peakRssBytes)),
     appCpuUsPerRequest: perRequest(sum((w) => w.appCpuMs), requests), dbCpuUsPerRequest: perRequest(sum((w) => w.dbCpuMs), requests),
+    windows: windows.map((w) => ({ rps: w.requests / w.seconds, p50Ms: w.p50Ms, p99Ms: w.p99Ms })),
   };
 }

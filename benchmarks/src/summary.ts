@@ -19,6 +19,14 @@ export interface Measurement {
   readonly appCpuUsPerRequest: number;
   /** CPU µs per request used by the whole PostgreSQL server. */
   readonly dbCpuUsPerRequest: number;
+  /** Each window's own rate and latencies, in the order measured (p50/p99 above are their medians): a tail in some windows shows here. */
+  readonly windows?: readonly WindowLatency[];
+}
+
+export interface WindowLatency {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
 }
 
 /** A contender's result on one workload across rounds: medians of rates and latencies, maxima of resources. */

@@ -149,6 +149,9 @@ describe('benchmark arithmetic', () => {
     expect(m.rps).to.equal(2000);
     expect([m.p50Ms, m.p99Ms]).to.deep.equal([5, 20]);
     expect([m.appCpuUsPerRequest, m.dbCpuUsPerRequest]).to.deep.equal([200, 100]);
+    expect(m.windows, 'every window kept, in order').to.deep.equal([
+      { rps: 1500, p50Ms: 4, p99Ms: 30 }, { rps: 2500, p50Ms: 6, p99Ms: 10 }, { rps: 2000, p50Ms: 5, p99Ms: 20 },
+    ]);
     expect(combineWindows(1, 'x', 'page', [window(1000, 1), window(1000, 3)]).rps, 'not the mean of the windows\' rates').to.equal(500);
   });
 
