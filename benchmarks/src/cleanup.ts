@@ -31,6 +31,12 @@ export function track(stoppable: Stoppable): () => void {
   return () => active.delete(stoppable);
 }
 
+/** `stoppable` registered for cleanup, with a stop() that unregisters it once it has stopped. */
+export function tracked<T extends Stoppable>(stoppable: T): T {
+  const untrack = track(stoppable);
+  return { ...stoppable, stop: () => stoppable.stop().finally(untrack) };
+}
+
 /** Stops everything still registered, newest first; never rejects. */
 export async function stopAll(): Promise<void> {
   for (const stoppable of [...active].reverse()) {

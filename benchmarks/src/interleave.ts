@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPostgres } from 'pcluster/postgres';
-import { stopAll, track } from './cleanup.js';
+import { stopAll, track, tracked } from './cleanup.js';
 import { startPcluster, type RunningContender } from './contender.js';
 import { CONTENDERS, WORKLOADS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
@@ -73,9 +73,7 @@ try {
     const running: RunningContender[] = [];
     try {
       for (const contender of chosen) {
-        const started = await contender.start({ databaseUrl: server.connectionString, workers: 2 });
-        const untrack = track(started);
-        running.push({ ...started, stop: () => started.stop().finally(untrack) });
+        running.push(tracked(await contender.start({ databaseUrl: server.connectionString, workers: 2 })));
       }
       for (const [i, contender] of chosen.entries()) {
         await runLoad(`http://127.0.0.1:${running[i]!.port}/${route}`, { connections: 32, durationSeconds: warmup });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import type { PostgresServer } from 'pcluster/postgres';
-import { track } from './cleanup.js';
+import { tracked } from './cleanup.js';
 import type { Contender, HttpContender, PgbenchContender, Workload } from './contenders.js';
 import { runLoad, type LoadResult } from './load.js';
 import { startPgbench } from './pgbench.js';
@@ -85,8 +85,7 @@ export interface Subject {
 }
 
 async function httpSubject(contender: HttpContender, context: MeasureContext): Promise<Subject> {
-  const running = await contender.start({ databaseUrl: context.server.connectionString, workers: context.workers });
-  const untrack = track(running);
+  const running = tracked(await contender.start({ databaseUrl: context.server.connectionString, workers: context.workers }));
   const load = (workload: Workload, seconds: number): Promise<LoadResult> =>
     runLoad(`http://127.0.0.1:${running.port}/${workload}`, { connections: context.connections, durationSeconds: seconds });
   return {
@@ -102,7 +101,7 @@ async function httpSubject(contender: HttpContender, context: MeasureContext): P
         return { ...result, rate: result.requestsPerSecond };
       });
     },
-    stop: () => running.stop().finally(untrack),
+    stop: () => running.stop(),
   };
 }
 

@@ -13,7 +13,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from 'pcluster/postgres';
-import { stopAll, track } from './cleanup.js';
+import { stopAll, track, tracked } from './cleanup.js';
 import type { RunningContender } from './contender.js';
 import { CONTENDERS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
@@ -128,9 +128,7 @@ async function main(server: PostgresServer): Promise<void> {
   const running: RunningContender[] = [];
   try {
     for (const contender of contenders) {
-      const started = await contender.start({ databaseUrl: server.connectionString, workers: 2 });
-      const untrack = track(started);
-      running.push({ ...started, stop: () => started.stop().finally(untrack) });
+      running.push(tracked(await contender.start({ databaseUrl: server.connectionString, workers: 2 })));
     }
     const page = (r: RunningContender, durationSeconds: number) => async (): Promise<number> =>
       (await runLoad(`http://127.0.0.1:${r.port}/page`, { connections: 32, durationSeconds })).requests;
