@@ -6,10 +6,12 @@ import { CONTENDERS, WORKLOADS, type Contender, type Workload } from './contende
 export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [--rounds N] [--seconds N] [--warmup N] [--rewarm N]
        [--contenders id,id] [--workloads page,write,nodb] [--no-supervisor] [--results-dir DIR] [--no-docs]
   (default)  3 alternating rounds of 8 s per route (4 windows of 2 s, the contenders taking turns window by window,
-             each window after 1 s of unmeasured load), after 3 s of warm-up on each route; updates RESULTS.md and chart.svg
+             each window after 1 s of unmeasured load), after 3 s of warm-up on each route (/nodb: by the others);
+             updates RESULTS.md and chart.svg
   --quick    1 round of 2 s per route after 1 s of warm-up on each (under 2 minutes; workers are not
              fully warm, so its ratios are indicative only); results JSON only
   --warmup N seconds of load on each route of a freshly started contender before any route is measured
+             (/nodb, which runs a subset of what /page and /write run, only when it is measured first)
   --rewarm N seconds of unmeasured load on a route right before each of its windows (full run: 1; a contender
              idle during the others' turns serves its first second at ~60% of its steady rate)
   --smoke    1 round of 1 s, /page only, pcluster + node:cluster Pool + pgbench, no supervisor timings

@@ -23,7 +23,7 @@ ${settings.workers} worker processes serving the same three routes with the same
 \`/page\` = 3 primary-key selects on a 10k-row table, \`/write\` = BEGIN, UPDATE, INSERT, COMMIT,
 \`/nodb\` = no database. ${settings.rounds} rounds; each starts every contender afresh (order reversed every other
 round) and leaves them all running, gives each ${settings.warmupSeconds} s of warm-up load on every route before any is
-measured (fresh workers need ~5 s of load to reach their steady rate), then measures each route of each contender
+measured (\`/nodb\` excepted: \`/page\` and \`/write\` run all it runs, and come first; fresh workers need ~5 s of load to reach their steady rate), then measures each route of each contender
 in ${settings.windows} windows of ${settings.windowSeconds} s, the contenders taking turns window by window
 (each in a different place of the order each time), so that the windows compared are seconds apart, not minutes;
 ${settings.rewarmSeconds > 0 ? `each window comes right after ${settings.rewarmSeconds} s of unmeasured load on the same route, since a contender left idle during the others'

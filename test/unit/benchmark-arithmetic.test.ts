@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseBenchOptions } from '@pcluster/benchmarks/dist/bench-options.js';
 import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
-import { combineWindows, type Window } from '@pcluster/benchmarks/dist/measure.js';
+import { combineWindows, warmUpRoutes, type Window } from '@pcluster/benchmarks/dist/measure.js';
 import { ratioTable, targetsTable } from '@pcluster/benchmarks/dist/report.js';
 import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
 import { median, pairedRatio, quantile, roundRatios, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
@@ -135,6 +135,13 @@ describe('benchmark arithmetic', () => {
     expect(rewarm(['--smoke'])).to.equal(0);
     expect(rewarm(['--rewarm', '0'])).to.equal(0);
     expect(rewarm(['--quick', '--rewarm', '2'])).to.equal(2);
+  });
+
+  it('warms /nodb up only when it is measured before the routes that run all it runs', () => {
+    expect(warmUpRoutes(['page', 'write', 'nodb'])).to.deep.equal(['page', 'write']);
+    expect(warmUpRoutes(['write', 'nodb'])).to.deep.equal(['write']);
+    expect(warmUpRoutes(['nodb'])).to.deep.equal(['nodb']);
+    expect(warmUpRoutes(['nodb', 'page'])).to.deep.equal(['nodb', 'page']);
   });
 
   it('makes one round\'s measurement of its windows: the rate over their time, the median latencies, the worst resources', () => {
