@@ -9,7 +9,7 @@
  * `node benchmarks/dist/server-side.js [--contenders id,id] [--rounds N] [--seconds N] [--strace]`
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from 'pcluster/postgres';
@@ -19,6 +19,7 @@ import { CONTENDERS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
 import { postmasterPid } from './measure.js';
 import { startPgbench } from './pgbench.js';
+import { processTree } from './process-tree.js';
 import { seed } from './seed.js';
 import { median } from './summary.js';
 
@@ -52,14 +53,8 @@ async function cpuTicks(pid: number, reaped: boolean): Promise<Cpu> {
 
 /** Every process of the server: the postmaster (with what it reaped) and its live children. */
 async function serverCpu(postmaster: number): Promise<Map<number, Cpu>> {
-  const children: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) children.push(Number(entry));
-  }
-  const cpu = new Map([[postmaster, await cpuTicks(postmaster, true)]]);
-  for (const pid of children) cpu.set(pid, await cpuTicks(pid, false));
+  const cpu = new Map<number, Cpu>();
+  for (const pid of await processTree(postmaster)) cpu.set(pid, await cpuTicks(pid, pid === postmaster));
   return cpu;
 }
 
