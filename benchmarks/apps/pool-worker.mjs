@@ -1,4 +1,4 @@
-// One worker of contenders 5 and 6: a pg.Pool({ max: 10 }) per process. Run by node:cluster
+// One worker of contenders 5 and 6: a pg.Pool({ max: 10 }) per process, kept open while idle. Run by node:cluster
 // (cluster-pool.mjs) or by PM2 in cluster mode, which it tells it is listening ('ready': wait_ready).
 import pg from 'pg';
 import { listen, randomId, routes, SQL, writeTransaction } from './workload.mjs';

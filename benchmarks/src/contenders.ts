@@ -79,12 +79,12 @@ export const CONTENDERS: readonly Contender[] = [
   },
   {
     id: 'cluster-pool', label: 'node:cluster + Pool(10)', kind: 'http',
-    description: 'node:cluster; pg.Pool({ max: 10 }) per worker',
+    description: 'node:cluster; pg.Pool({ max: 10, idleTimeoutMillis: 0 }) per worker',
     start: ({ databaseUrl, workers }) => startNodeClusterApp('cluster-pool.mjs', databaseUrl, workers),
   },
   {
     id: 'pm2-pool', label: 'PM2 + Pool(10)', kind: 'http',
-    description: 'PM2 7 cluster mode (private daemon); pg.Pool({ max: 10 }) per instance',
+    description: 'PM2 7 cluster mode (private daemon); pg.Pool({ max: 10, idleTimeoutMillis: 0 }) per instance',
     start: startPm2Pool,
   },
   {
