@@ -15,7 +15,7 @@ import { renderChart } from './chart.js';
 import { stopAll, track } from './cleanup.js';
 import { BENCH_ROOT, sleep } from './contender.js';
 import { wrkVersion } from './load.js';
-import { combineWindows, startSubjects, stopSubjects, type MeasureContext, type Subject, type Window } from './measure.js';
+import { combineWindows, othersClosedWarning, startSubjects, stopSubjects, type MeasureContext, type Subject, type Window } from './measure.js';
 import { ratioTable, renderText, resultsTable, supervisorTable, targetsTable } from './report.js';
 import { updateResultsDoc } from './results-doc.js';
 import { resultsSection } from './results-section.js';
@@ -79,7 +79,12 @@ try {
         for (let slice = 0; slice < slices; slice++) {
           // Every contender takes a different place in the order from one window to the next.
           const shift = Math.floor((slice * here.length) / slices);
-          for (const subject of [...here.slice(shift), ...here.slice(0, shift)]) windows.get(subject)!.push(await subject.measure(workload, windowSeconds));
+          for (const subject of [...here.slice(shift), ...here.slice(0, shift)]) {
+            const measured = await subject.measure(workload, windowSeconds);
+            const warning = othersClosedWarning(subject.contender.label, workload, measured);
+            if (warning !== undefined) console.warn(warning);
+            windows.get(subject)!.push(measured);
+          }
         }
         for (const [subject, measured] of windows) {
           const m = combineWindows(round, subject.contender.id, workload, measured);

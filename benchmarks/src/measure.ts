@@ -7,7 +7,7 @@ import type { Contender, HttpContender, PgbenchContender, Workload } from './con
 import { runLoad, type LoadResult } from './load.js';
 import { startPgbench } from './pgbench.js';
 import { isAlive, treeCpuMs } from './process-tree.js';
-import { sampleConnections, samplePeakRss } from './samplers.js';
+import { connectionCount, sampleConnections, samplePeakRss } from './samplers.js';
 import { median, type Measurement } from './summary.js';
 
 export interface MeasureContext {
@@ -45,6 +45,12 @@ export interface Window {
   readonly appCpuMs: number;
   /** CPU ms the whole PostgreSQL server (postmaster, backends, background processes) used during the window. */
   readonly dbCpuMs: number;
+  /**
+   * Connections of the other contenders that closed during the window (their count before less after, or 0).
+   * Idle contenders should hold theirs: 20 backends exiting at once stall this 2-core machine for ~250 ms,
+   * in whichever window it falls (RESULTS.md, item 20).
+   */
+  readonly othersClosed: number;
 }
 
 interface LoadOutcome {
@@ -58,6 +64,8 @@ interface LoadOutcome {
 /** Runs `load` while sampling the contender's connections and its process tree's RSS, and accounts the CPU both used. */
 async function window(context: MeasureContext, rootPid: number, applicationName: string, seconds: number, load: () => Promise<LoadOutcome>): Promise<Window> {
   const postmaster = postmasterPid(context.server);
+  const others = (): Promise<number> => connectionCount(context.admin, context.server.database, applicationName, { others: true });
+  const othersBefore = await others();
   const [appCpuBefore, dbCpuBefore] = [await treeCpuMs(rootPid), await treeCpuMs(postmaster)];
   const connections = sampleConnections(context.admin, context.server.database, applicationName);
   const rss = samplePeakRss(rootPid);
@@ -67,11 +75,21 @@ async function window(context: MeasureContext, rootPid: number, applicationName:
     return {
       requests: result.requests, seconds: result.rate > 0 ? result.requests / result.rate : seconds, failures: result.failures,
       p50Ms: result.p50Ms, p99Ms: result.p99Ms, maxConnections: (await connections.stop()).max, peakRssBytes: (await rss.stop()).peakBytes,
-      appCpuMs: appCpuAfter - appCpuBefore, dbCpuMs: dbCpuAfter - dbCpuBefore,
+      appCpuMs: appCpuAfter - appCpuBefore, dbCpuMs: dbCpuAfter - dbCpuBefore, othersClosed: Math.max(0, othersBefore - (await others())),
     };
   } finally {
     await Promise.allSettled([connections.stop(), rss.stop()]);
   }
+}
+
+/** Closings of other contenders' connections in one window that are worth a warning: a pool's worth, not a straggler. */
+export const OTHERS_CLOSED_WARNING = 5;
+
+/** The warning for a window in which other contenders closed connections enough to weigh on it, if it was one. */
+export function othersClosedWarning(label: string, workload: Workload, window: Pick<Window, 'othersClosed'>): string | undefined {
+  if (window.othersClosed < OTHERS_CLOSED_WARNING) return undefined;
+  return `warning: ${window.othersClosed} connections of other contenders closed during a /${workload} window of ${label}; ` +
+    'backends exiting at once stall this machine, so that window is slow for a reason not its own (RESULTS.md, item 20)';
 }
 
 /** A contender of one round, started (HTTP) or ready to run (pgbench): loads it for a window at a time. */
@@ -175,6 +193,6 @@ export function combineWindows(round: number, contender: string, workload: Workl
     requests, failures: sum((w) => w.failures),
     maxConnections: Math.max(...windows.map((w) => w.maxConnections)), peakRssBytes: Math.max(...windows.map((w) => w.peakRssBytes)),
     appCpuUsPerRequest: perRequest(sum((w) => w.appCpuMs), requests), dbCpuUsPerRequest: perRequest(sum((w) => w.dbCpuMs), requests),
-    windows: windows.map((w) => ({ rps: w.requests / w.seconds, p50Ms: w.p50Ms, p99Ms: w.p99Ms })),
+    windows: windows.map((w) => ({ rps: w.requests / w.seconds, p50Ms: w.p50Ms, p99Ms: w.p99Ms, othersClosed: w.othersClosed })),
   };
 }

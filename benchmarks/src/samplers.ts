@@ -49,11 +49,14 @@ export function sampleConnections(admin: pg.Client, database: string, applicatio
   return { stop: async () => (await sampling.stop(), { max, samples }) };
 }
 
-/** How many client backends PostgreSQL shows for `database` right now (besides `admin`'s), of those LIKE `applicationName`. */
-export async function connectionCount(admin: pg.Client, database: string, applicationName = '%'): Promise<number> {
+/**
+ * How many client backends PostgreSQL shows for `database` right now (besides `admin`'s), of those LIKE
+ * `applicationName`, or with `others` of those NOT LIKE it.
+ */
+export async function connectionCount(admin: pg.Client, database: string, applicationName = '%', { others = false } = {}): Promise<number> {
   const { rows } = await admin.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name LIKE $2`,
+      WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name ${others ? 'NOT LIKE' : 'LIKE'} $2`,
     [database, applicationName],
   );
   return rows[0]!.n;

@@ -27,6 +27,8 @@ export interface WindowLatency {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Connections of the other contenders that closed during the window (absent in results written before it was kept). */
+  readonly othersClosed?: number;
 }
 
 /** A contender's result on one workload across rounds: medians of rates and latencies, maxima of resources. */

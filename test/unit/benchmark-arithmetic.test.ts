@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseBenchOptions } from '@pcluster/benchmarks/dist/bench-options.js';
 import { parseWrkOutput } from '@pcluster/benchmarks/dist/load.js';
-import { combineWindows, warmUpRoutes, type Window } from '@pcluster/benchmarks/dist/measure.js';
+import { combineWindows, othersClosedWarning, warmUpRoutes, type Window } from '@pcluster/benchmarks/dist/measure.js';
 import { ratioTable, targetsTable } from '@pcluster/benchmarks/dist/report.js';
 import { updateResultsDoc } from '@pcluster/benchmarks/dist/results-doc.js';
 import { median, pairedRatio, quantile, roundRatios, summarise, type Measurement, type Summary } from '@pcluster/benchmarks/dist/summary.js';
@@ -146,10 +146,11 @@ describe('benchmark arithmetic', () => {
 
   it('makes one round\'s measurement of its windows: the rate over their time, the median latencies, the worst resources', () => {
     const window = (requests: number, seconds: number, more: Partial<Window> = {}): Window => ({
-      requests, seconds, failures: 0, p50Ms: 5, p99Ms: 20, maxConnections: 2, peakRssBytes: 100e6, appCpuMs: requests / 5, dbCpuMs: requests / 10, ...more,
+      requests, seconds, failures: 0, p50Ms: 5, p99Ms: 20, maxConnections: 2, peakRssBytes: 100e6, appCpuMs: requests / 5, dbCpuMs: requests / 10,
+      othersClosed: 0, ...more,
     });
     const m = combineWindows(2, 'pcluster', 'page', [
-      window(3000, 2, { p50Ms: 4, p99Ms: 30 }), window(5000, 2, { p50Ms: 6, p99Ms: 10, failures: 1 }),
+      window(3000, 2, { p50Ms: 4, p99Ms: 30, othersClosed: 20 }), window(5000, 2, { p50Ms: 6, p99Ms: 10, failures: 1 }),
       window(4000, 2, { maxConnections: 3, peakRssBytes: 120e6 }),
     ]);
     expect(m).to.deep.include({ round: 2, contender: 'pcluster', workload: 'page', requests: 12_000, failures: 1, maxConnections: 3, peakRssBytes: 120e6 });
@@ -157,9 +158,16 @@ describe('benchmark arithmetic', () => {
     expect([m.p50Ms, m.p99Ms]).to.deep.equal([5, 20]);
     expect([m.appCpuUsPerRequest, m.dbCpuUsPerRequest]).to.deep.equal([200, 100]);
     expect(m.windows, 'every window kept, in order').to.deep.equal([
-      { rps: 1500, p50Ms: 4, p99Ms: 30 }, { rps: 2500, p50Ms: 6, p99Ms: 10 }, { rps: 2000, p50Ms: 5, p99Ms: 20 },
+      { rps: 1500, p50Ms: 4, p99Ms: 30, othersClosed: 20 }, { rps: 2500, p50Ms: 6, p99Ms: 10, othersClosed: 0 },
+      { rps: 2000, p50Ms: 5, p99Ms: 20, othersClosed: 0 },
     ]);
     expect(combineWindows(1, 'x', 'page', [window(1000, 1), window(1000, 3)]).rps, 'not the mean of the windows\' rates').to.equal(500);
+  });
+
+  it('warns about a window in which other contenders closed a pool\'s worth of connections, not about a straggler', () => {
+    expect(othersClosedWarning('pcluster', 'write', { othersClosed: 20 })).to.match(/^warning: 20 connections of other contenders closed during a \/write window of pcluster;/);
+    expect(othersClosedWarning('pcluster', 'write', { othersClosed: 4 })).to.equal(undefined);
+    expect(othersClosedWarning('pcluster', 'write', { othersClosed: 0 })).to.equal(undefined);
   });
 
   it('leaves diagnostic contenders out of full and quick runs unless they are named', () => {
