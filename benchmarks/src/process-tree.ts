@@ -30,7 +30,16 @@ export async function treeRssBytes(pids: readonly number[]): Promise<number> {
 }
 
 /** USER_HZ, the unit of the CPU times in /proc/<pid>/stat: 100 on every Linux ABI. */
-const CLOCK_TICKS_PER_SECOND = 100;
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User and system CPU ticks of one process; with `reaped`, its reaped children's added in; zeros when it is gone. */
+export async function cpuTicks(pid: number, { reaped = false } = {}): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (stat === '') return { user: 0, system: 0 };
+  // Fields after the command name: state is [0], utime/stime/cutime/cstime are [11]–[14].
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { user: fields[11]! + (reaped ? fields[13]! : 0), system: fields[12]! + (reaped ? fields[14]! : 0) };
+}
 
 /**
  * CPU time (user + system) of one process and of its children it has reaped, in ms; 0 when
@@ -38,12 +47,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * its own fields, an exited one in its parent's.
  */
 export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  if (stat === '') return 0;
-  // Fields after the command name: state is [0], utime/stime/cutime/cstime are [11]–[14].
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  const { user, system } = await cpuTicks(pid, { reaped: true });
+  return ((user + system) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** CPU time in ms of the process tree of `root`, including its reaped processes. */

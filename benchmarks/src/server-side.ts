@@ -9,7 +9,6 @@
  * `node benchmarks/dist/server-side.js [--contenders id,id] [--rounds N] [--seconds N] [--strace]`
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from 'pcluster/postgres';
@@ -19,7 +18,7 @@ import { CONTENDERS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
 import { postmasterPid } from './measure.js';
 import { startPgbench } from './pgbench.js';
-import { processTree } from './process-tree.js';
+import { CLOCK_TICKS_PER_SECOND, cpuTicks, processTree } from './process-tree.js';
 import { seed } from './seed.js';
 import { median } from './summary.js';
 
@@ -36,25 +35,16 @@ if (chosen.includes(undefined) || ![rounds, seconds].every((n) => Number.isInteg
 }
 const contenders = chosen as HttpContender[];
 const PGBENCH = 'pgbench -M prepared';
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Cpu {
   readonly user: number;
   readonly system: number;
 }
 
-/** User and system ticks of `pid`; with `reaped`, its reaped children's too (exited backends are the postmaster's). */
-async function cpuTicks(pid: number, reaped: boolean): Promise<Cpu> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  if (stat === '') return { user: 0, system: 0 };
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  return { user: fields[11]! + (reaped ? fields[13]! : 0), system: fields[12]! + (reaped ? fields[14]! : 0) };
-}
-
 /** Every process of the server: the postmaster (with what it reaped) and its live children. */
 async function serverCpu(postmaster: number): Promise<Map<number, Cpu>> {
   const cpu = new Map<number, Cpu>();
-  for (const pid of await processTree(postmaster)) cpu.set(pid, await cpuTicks(pid, pid === postmaster));
+  for (const pid of await processTree(postmaster)) cpu.set(pid, await cpuTicks(pid, { reaped: pid === postmaster }));
   return cpu;
 }
 
