@@ -12,7 +12,7 @@ import { startPostgres } from 'pcluster/postgres';
 import { parseBenchOptions } from './bench-options.js';
 import type { BenchRun } from './bench-run.js';
 import { renderChart } from './chart.js';
-import { stopAll, track } from './cleanup.js';
+import { stopAll, trackServer } from './cleanup.js';
 import { BENCH_ROOT, sleep } from './contender.js';
 import { wrkVersion } from './load.js';
 import { combineWindows, othersClosedWarning, startSubjects, stopSubjects, type MeasureContext, type Subject, type Window } from './measure.js';
@@ -55,7 +55,7 @@ const server = await startPostgres({ maxConnections: 100 });
 const hasPgbench = findPgbench(server.binDir) !== undefined;
 if (!hasPgbench && parsed.contenders.some((c) => c.kind === 'pgbench')) console.warn('warning: no pgbench binary found; the pgbench contenders are skipped');
 const options = { ...parsed, contenders: parsed.contenders.filter((c) => hasPgbench || c.kind !== 'pgbench') };
-const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const untrackServer = trackServer(server);
 const admin = new pg.Client({ connectionString: server.connectionString });
 try {
   await admin.connect();

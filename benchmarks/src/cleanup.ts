@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PostgresServer } from 'pcluster/postgres';
 import { killAll } from './process-tree.js';
 
 /** Something the benchmark started: how to stop it politely, and which pids to SIGKILL if the process dies first. */
@@ -16,8 +19,19 @@ function install(): void {
   process.on('exit', () => {
     for (const stoppable of active) killAll(stoppable.pids());
   });
+  let isStopping = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (isStopping) {
+        // A second signal (a second Ctrl-C, or `timeout` passing on the one it got): no more waiting, but nothing left behind.
+        console.error(`\n${signal} again: killing every contender and the PostgreSQL server`);
+        process.exit(130);
+      }
+      isStopping = true;
+      // What is left of the run fails as its contenders and server go away under it (a sampler's query, a load
+      // run's connections): expected now, and no reason to exit before everything is stopped.
+      process.on('uncaughtException', () => {});
+      process.on('unhandledRejection', () => {});
       console.error(`\n${signal}: stopping every contender and the PostgreSQL server`);
       void stopAll().finally(() => process.exit(130));
     });
@@ -48,4 +62,24 @@ export async function stopAll(): Promise<void> {
     }
     active.delete(stoppable);
   }
+}
+
+/**
+ * Registers the benchmark's PostgreSQL server like a contender: stopped by destroy(), its postmaster
+ * killed if the bench dies first (its backends and helpers notice the postmaster's death and exit).
+ */
+export function trackServer(server: PostgresServer): () => void {
+  const pids = (): number[] => {
+    try {
+      return [postmasterPid(server)];
+    } catch {
+      return []; // stopped: no postmaster.pid
+    }
+  };
+  return track({ stop: () => server.destroy(), pids });
+}
+
+/** The postmaster's pid, from the first line of `postmaster.pid` in its data directory. */
+export function postmasterPid(server: PostgresServer): number {
+  return Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }

@@ -12,7 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres } from 'pcluster/postgres';
-import { postmasterPid } from './measure.js';
+import { postmasterPid } from './cleanup.js';
 import { treeCpuMs } from './process-tree.js';
 import { median } from './summary.js';
 import { ACCOUNT_ROWS, seed } from './seed.js';

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, startPostgres } from 'pcluster/postgres';
-import { stopAll, track } from './cleanup.js';
+import { stopAll, track, trackServer } from './cleanup.js';
 import { appPath, childContender, CLI, sleep, waitUntilServing, type RunningContender } from './contender.js';
 import { WORKLOADS } from './contenders.js';
 import { processTree } from './process-tree.js';
@@ -187,7 +187,7 @@ async function measure(subject: Subject, databaseUrl: string, dir: string): Prom
 }
 
 const server = await startPostgres({ maxConnections: 100 });
-const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const untrackServer = trackServer(server);
 const dir = values.keep === undefined ? await mkdtemp(path.join(os.tmpdir(), 'pcluster-instructions-')) : path.resolve(values.keep);
 if (values.keep !== undefined) await mkdir(dir, { recursive: true });
 try {

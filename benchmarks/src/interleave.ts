@@ -12,11 +12,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPostgres } from 'pcluster/postgres';
-import { stopAll, track, tracked } from './cleanup.js';
+import { postmasterPid, stopAll, tracked, trackServer } from './cleanup.js';
 import { startPcluster, type RunningContender } from './contender.js';
 import { CONTENDERS, WORKLOADS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
-import { postmasterPid } from './measure.js';
 import { treeCpuMs } from './process-tree.js';
 import { seed } from './seed.js';
 import { median, quantile } from './summary.js';
@@ -56,7 +55,7 @@ interface Window {
 }
 
 const server = await startPostgres({ maxConnections: 100 });
-const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const untrackServer = trackServer(server);
 const windows: Window[][] = [];
 try {
   await seed(server.connectionString);

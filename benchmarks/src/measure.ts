@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type pg from 'pg';
 import type { PostgresServer } from 'pcluster/postgres';
-import { tracked } from './cleanup.js';
+import { postmasterPid, tracked } from './cleanup.js';
 import type { Contender, HttpContender, PgbenchContender, Workload } from './contenders.js';
 import { runLoad, type LoadResult } from './load.js';
 import { startPgbench } from './pgbench.js';
@@ -23,11 +21,6 @@ export interface MeasureContext {
    * rate (RESULTS.md, item 17), so without this a window measures how fast it wakes, not how fast it serves.
    */
   readonly rewarmSeconds: number;
-}
-
-/** The postmaster's pid, from the first line of `postmaster.pid` in its data directory. */
-export function postmasterPid(server: PostgresServer): number {
-  return Number(readFileSync(path.join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 /** One load window of one contender on one route, with what it cost. */

@@ -71,6 +71,8 @@ export function isAlive(pid: number): boolean {
 /** SIGKILLs every pid in `pids` that is still alive (synchronous: usable in an 'exit' handler). */
 export function killAll(pids: Iterable<number>): void {
   for (const pid of pids) {
+    // 0 and negative pids mean process groups to kill(2): never meant here.
+    if (!(pid > 0)) continue;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -12,11 +12,10 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from 'pcluster/postgres';
-import { stopAll, track, tracked } from './cleanup.js';
+import { postmasterPid, stopAll, tracked, trackServer } from './cleanup.js';
 import type { RunningContender } from './contender.js';
 import { CONTENDERS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
-import { postmasterPid } from './measure.js';
 import { startPgbench } from './pgbench.js';
 import { CLOCK_TICKS_PER_SECOND, cpuTicks, processTree } from './process-tree.js';
 import { seed } from './seed.js';
@@ -159,7 +158,7 @@ async function main(server: PostgresServer): Promise<void> {
 }
 
 const server = await startPostgres({ maxConnections: 100 });
-const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const untrackServer = trackServer(server);
 try {
   await main(server);
 } finally {

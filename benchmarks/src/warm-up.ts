@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startPostgres } from 'pcluster/postgres';
-import { stopAll, track } from './cleanup.js';
+import { stopAll, track, trackServer } from './cleanup.js';
 import { CONTENDERS, WORKLOADS, type HttpContender } from './contenders.js';
 import { runLoad } from './load.js';
 import { seed } from './seed.js';
@@ -27,7 +27,7 @@ if (contenders.length !== ids.length || !(WORKLOADS as readonly string[]).includ
 }
 
 const server = await startPostgres({ maxConnections: 100 });
-const untrackServer = track({ stop: () => server.destroy(), pids: () => [] });
+const untrackServer = trackServer(server);
 try {
   await seed(server.connectionString);
   console.log(`req/s of /${route} in back-to-back ${seconds} s windows from a fresh start (2 workers, 32 connections):`);

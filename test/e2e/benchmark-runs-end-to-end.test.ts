@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { isAlive, killAll, processTree } from '@pcluster/benchmarks/dist/process-tree.js';
 import { REPO_ROOT } from '../support/cluster-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface SmokeResults {
   readonly settings: { readonly mode: string };
@@ -17,6 +19,47 @@ describe('npm run bench', () => {
     resultsDir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-bench-smoke-'));
   });
   afterEach(() => rmSync(resultsDir, { recursive: true, force: true }));
+
+  // Interrupted once it has its PostgreSQL and two contenders running: nothing it started may outlive it, whether it
+  // is given time to stop them (one signal) or told twice (a second Ctrl-C, or `timeout` passing its signal on).
+  for (const signals of [['SIGINT'], ['SIGTERM', 'SIGTERM']] as const) {
+    it(`leaves no process behind when interrupted by ${signals.join(' + ')}`, async function () {
+      this.timeout(120_000);
+      const bench = spawn(process.execPath, [path.join(REPO_ROOT, 'benchmarks/dist/bench.js'), '--contenders', 'pcluster,cluster-pool', '--workloads', 'page',
+        '--rounds', '2', '--seconds', '4', '--no-supervisor', '--no-docs', '--results-dir', resultsDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      bench.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      bench.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+      let started: number[] = [];
+      let serverDirs: string[] = [];
+      try {
+        await waitFor(() => /round 1\/2 /.test(output), 90_000, `a first measurement (output so far: ${output.slice(-500)})`);
+        started = (await processTree(bench.pid!)).slice(1);
+        const commandLine = (pid: number): string => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+          } catch {
+            return ''; // gone since (a load run ending)
+          }
+        };
+        const postmaster = started.map(commandLine).find((line) => / -D /.test(line));
+        expect(postmaster, 'its PostgreSQL is among the processes it started').to.not.equal(undefined);
+        // Its data and socket directories: a killed server leaves them, and the test removes them.
+        serverDirs = [...postmaster!.matchAll(/ -[Dk] (\S+)/g)].map((match) => match[1]!);
+        for (const [i, signal] of signals.entries()) {
+          // The second once the first is being handled (two pending signals of a kind are delivered as one).
+          if (i > 0) await waitFor(() => /stopping every contender/.test(output), 10_000, 'the first signal handled');
+          bench.kill(signal);
+        }
+        expect(await exited, output.slice(-500)).to.equal(130);
+        await waitFor(() => !started.some(isAlive), 15_000, `every process it started gone (alive: ${started.filter(isAlive).join(', ')})`);
+      } finally {
+        killAll([bench.pid!, ...started]);
+        for (const dir of serverDirs) rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('runs end to end in its smoke mode and writes a results JSON with a positive rate for every contender', async function () {
     this.timeout(120_000);
