@@ -103,6 +103,11 @@ export const CONTENDERS: readonly Contender[] = [
     start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled-pcluster-http.mjs', databaseUrl, workers),
   },
   {
+    id: 'floor', label: 'floor: raw sockets, no driver, no HTTP parser', kind: 'http', isDiagnostic: true,
+    description: 'node:cluster; one connection per worker that node-postgres only opens and prepares, then Bind/Execute/Sync by hand, and a raw TCP server for HTTP (RESULTS.md, item 21)',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('floor.mjs', databaseUrl, workers),
+  },
+  {
     id: 'pgbench-prepared', label: 'pgbench -M prepared', kind: 'pgbench', protocol: 'prepared',
     description: 'pgbench, the /page script, -M prepared, one client per worker',
   },
