@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type pg from 'pg';
+import pg from 'pg';
 import type { RunningContender } from '@pcluster/benchmarks/dist/contender.js';
 import { CONTENDERS, type HttpContender } from '@pcluster/benchmarks/dist/contenders.js';
 import { seed } from '@pcluster/benchmarks/dist/seed.js';
@@ -40,8 +40,7 @@ describe('the benchmark floor diagnostic', () => {
 
   async function serving(id: string, use: (base: string, db: pg.Client) => Promise<void>): Promise<void> {
     let running: RunningContender | undefined;
-    const { Client } = (await import('pg')).default;
-    const db = new Client({ connectionString: databaseUrl });
+    const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     try {
       running = await contender(id).start({ databaseUrl, workers: 2 });

@@ -34,7 +34,9 @@ describe('npm run bench', () => {
       let started: number[] = [];
       let serverDirs: string[] = [];
       try {
-        await waitFor(() => /round 1\/2 /.test(output), 90_000, `a first measurement (output so far: ${output.slice(-500)})`);
+        await waitFor(() => /round 1\/2 /.test(output), 90_000, 'a first measurement').catch((error: Error) => {
+          throw new Error(`${error.message}; its output: ${output.slice(-500)}`);
+        });
         started = (await processTree(bench.pid!)).slice(1);
         const commandLine = (pid: number): string => {
           try {
@@ -53,7 +55,9 @@ describe('npm run bench', () => {
           bench.kill(signal);
         }
         expect(await exited, output.slice(-500)).to.equal(130);
-        await waitFor(() => !started.some(isAlive), 15_000, `every process it started gone (alive: ${started.filter(isAlive).join(', ')})`);
+        await waitFor(() => !started.some(isAlive), 15_000, 'every process it started gone').catch((error: Error) => {
+          throw new Error(`${error.message}; still alive: ${started.filter(isAlive).join(', ')}`);
+        });
       } finally {
         killAll([bench.pid!, ...started]);
         for (const dir of serverDirs) rmSync(dir, { recursive: true, force: true });
