@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PostgresServer } from 'pcluster/postgres';
-import { killAll } from './process-tree.js';
+import { killAll, processTreeSync } from './process-tree.js';
 
 /** Something the benchmark started: how to stop it politely, and which pids to SIGKILL if the process dies first. */
 export interface Stoppable {
@@ -15,9 +15,11 @@ let isInstalled = false;
 function install(): void {
   if (isInstalled) return;
   isInstalled = true;
-  // Last resort when the bench dies without running its finally blocks.
+  // Last resort when the bench dies without running its finally blocks: what is registered, and every process
+  // it started that is still its descendant (one still starting when a signal came is not registered yet).
   process.on('exit', () => {
     for (const stoppable of active) killAll(stoppable.pids());
+    killAll(processTreeSync(process.pid).slice(1));
   });
   let isStopping = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

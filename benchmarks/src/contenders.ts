@@ -1,4 +1,5 @@
 import { freePort } from 'pcluster/postgres';
+import { track } from './cleanup.js';
 import { appPath, startPcluster, withApplicationName, type RunningContender } from './contender.js';
 import { startNodeClusterApp } from './node-cluster-app.js';
 import { PrivatePm2 } from './private-pm2.js';
@@ -39,6 +40,8 @@ async function startPm2Pool({ databaseUrl, workers }: StartContext): Promise<Run
   const port = await freePort();
   const applicationName = `bench_pm2_${port}`;
   const pm2 = await PrivatePm2.launch();
+  // Registered while its app starts: the daemon is no descendant of the bench, so if the bench exits now nothing else reaches it.
+  const untrack = track({ stop: () => pm2.kill(), pids: () => pm2.pids() });
   try {
     await pm2.start({
       name: 'bench-pool', script: appPath('pool-worker.mjs'), exec_mode: 'cluster', instances: workers,
@@ -47,6 +50,8 @@ async function startPm2Pool({ databaseUrl, workers }: StartContext): Promise<Run
   } catch (error) {
     await pm2.kill();
     throw error;
+  } finally {
+    untrack();
   }
   return { port, rootPid: pm2.daemonPid, applicationName, pids: () => pm2.pids(), stop: () => pm2.kill() };
 }

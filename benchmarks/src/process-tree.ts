@@ -1,19 +1,39 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+
+/** The parent pid in the text of `/proc/<pid>/stat` (the command name may hold spaces and parentheses: fields start after the last ')'). */
+function parentPid(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+function treeOf(root: number, parents: ReadonlyMap<number, number>): number[] {
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree;
+}
 
 /** The pids of `root` and all its descendants (from /proc), root first. */
 export async function processTree(root: number): Promise<number[]> {
   const parents = new Map<number, number>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    parents.set(Number(entry), ppid);
+    parents.set(Number(entry), parentPid(await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')));
   }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
-  return tree;
+  return treeOf(root, parents);
+}
+
+/** processTree() without awaiting: for an 'exit' handler. */
+export function processTreeSync(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), parentPid(readFileSync(`/proc/${entry}/stat`, 'utf8')));
+    } catch {
+      // gone since the listing
+    }
+  }
+  return treeOf(root, parents);
 }
 
 /** VmRSS of one process in bytes; 0 when it is gone. */

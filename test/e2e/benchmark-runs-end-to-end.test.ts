@@ -20,10 +20,15 @@ describe('npm run bench', () => {
   });
   afterEach(() => rmSync(resultsDir, { recursive: true, force: true }));
 
-  // Interrupted once it has its PostgreSQL and two contenders running: nothing it started may outlive it, whether it
-  // is given time to stop them (one signal) or told twice (a second Ctrl-C, or `timeout` passing its signal on).
-  for (const signals of [['SIGINT'], ['SIGTERM', 'SIGTERM']] as const) {
-    it(`leaves no process behind when interrupted by ${signals.join(' + ')}`, async function () {
+  // Interrupted while it starts its contenders or once they run: nothing it started may outlive it, whether it is
+  // given time to stop them (one signal) or told twice (a second Ctrl-C, or `timeout` passing its signal on).
+  const cases = [
+    { signals: ['SIGINT'], when: 'while its contenders start', after: /^pcluster benchmark \(full\)/m },
+    { signals: ['SIGINT'], when: 'once it measures', after: /^round 1\/2 /m },
+    { signals: ['SIGTERM', 'SIGTERM'], when: 'once it measures', after: /^round 1\/2 /m },
+  ] as const;
+  for (const { signals, when, after } of cases) {
+    it(`leaves no process behind when interrupted by ${signals.join(' + ')} ${when}`, async function () {
       this.timeout(120_000);
       const bench = spawn(process.execPath, [path.join(REPO_ROOT, 'benchmarks/dist/bench.js'), '--contenders', 'pcluster,cluster-pool', '--workloads', 'page',
         '--rounds', '2', '--seconds', '4', '--no-supervisor', '--no-docs', '--results-dir', resultsDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,10 +36,13 @@ describe('npm run bench', () => {
       bench.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
       bench.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
       const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+      // 'close' comes once no process holds its stdout and stderr any more: every process it spawned inherits its stderr,
+      // so this also catches one it started after the processes listed below (a contender still starting when signalled).
+      const closed = new Promise<void>((resolve) => bench.once('close', () => resolve()));
       let started: number[] = [];
       let serverDirs: string[] = [];
       try {
-        await waitFor(() => /round 1\/2 /.test(output), 90_000, 'a first measurement').catch((error: Error) => {
+        await waitFor(() => after.test(output), 90_000, `output matching ${after}`).catch((error: Error) => {
           throw new Error(`${error.message}; its output: ${output.slice(-500)}`);
         });
         started = (await processTree(bench.pid!)).slice(1);
@@ -55,6 +63,8 @@ describe('npm run bench', () => {
           bench.kill(signal);
         }
         expect(await exited, output.slice(-500)).to.equal(130);
+        const isClosed = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref())]);
+        expect(isClosed, 'no process it started still holds its output 15 s after it exited').to.equal(true);
         await waitFor(() => !started.some(isAlive), 15_000, 'every process it started gone').catch((error: Error) => {
           throw new Error(`${error.message}; still alive: ${started.filter(isAlive).join(', ')}`);
         });
