@@ -31,7 +31,12 @@ describe('npm run bench', () => {
     it(`leaves no process behind when interrupted by ${signals.join(' + ')} ${when}`, async function () {
       this.timeout(120_000);
       const bench = spawn(process.execPath, [path.join(REPO_ROOT, 'benchmarks/dist/bench.js'), '--contenders', 'pcluster,cluster-pool', '--workloads', 'page',
-        '--rounds', '2', '--seconds', '4', '--no-supervisor', '--no-docs', '--results-dir', resultsDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        '--rounds', '2', '--seconds', '4', '--no-supervisor', '--no-docs', '--results-dir', resultsDir], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, which whatever it starts joins (but PM2's daemon): if it fails to clean up, this test still can.
+        detached: true,
+      });
       let output = '';
       bench.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
       bench.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -70,6 +75,11 @@ describe('npm run bench', () => {
         });
       } finally {
         killAll([bench.pid!, ...started]);
+        try {
+          process.kill(-bench.pid!, 'SIGKILL');
+        } catch {
+          // the group is empty: nothing left behind
+        }
         for (const dir of serverDirs) rmSync(dir, { recursive: true, force: true });
       }
     });
