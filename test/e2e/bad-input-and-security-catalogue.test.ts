@@ -60,7 +60,9 @@ describe('bad input and hostile conditions', () => {
       name: /statement name, not number/,
       text: /SQL as a string in text, not number/,
       'empty-name': /statement name, not an empty string/,
-      cursor: /cannot run a pg-cursor or pg-query-stream/,
+      cursor: /cannot run a pg-cursor, a pg-query-stream/,
+      rows: /query config with rows/,
+      timeout: /query_timeout.*statement_timeout/,
     };
     for (const [kind, message] of Object.entries(expected)) {
       const { body } = await getJson(`${cluster.url}/bad-query?kind=${kind}`, { signal: AbortSignal.timeout(10_000) });

@@ -44,8 +44,8 @@ describe('--prepare auto', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
-  it('without it, the same queries leave no prepared statement behind', async () => {
-    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
+  it('with --prepare off, the same queries leave no prepared statement behind', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1, args: ['--prepare', 'off'] });
     for (let i = 0; i < 3; i++) await getJson(`${cluster.url}/widgets`);
     expect((await getJson(`${cluster.url}/prepared-count`)).body['n']).to.equal(0);
     expect((await cluster.stop()).code).to.equal(0);

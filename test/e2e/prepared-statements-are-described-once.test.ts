@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { QueryRunner } from '@pcluster/worker-runtime/internal/query-runner';
 import { adminClient } from '../support/database.js';
+import { runPlanned } from '../support/run-planned.js';
 
 /**
  * QueryRunner on a real connection, watching what the server sends: a named statement's
@@ -23,7 +24,7 @@ describe('a named prepared statement is described once per connection', () => {
   });
   /** A new connection, and counts of the messages the server sends on it. */
   const connect = async (): Promise<void> => {
-    client = await adminClient();
+    client = await adminClient({ pipeline: true });
     received = new Map();
     // node-postgres emits every message it parses as 'message' once someone listens.
     client.connection.on('message', (message: { name: string }) => received.set(message.name, (received.get(message.name) ?? 0) + 1));
@@ -35,8 +36,7 @@ describe('a named prepared statement is described once per connection', () => {
     await client.end();
   });
 
-  const run = (runner: QueryRunner, query: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult> =>
-    new Promise((resolve, reject) => runner.run(client, query, values, (error, result) => (error ? reject(error) : resolve(result as pg.QueryResult))));
+  const run = (runner: QueryRunner, query: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult> => runPlanned(runner, client, query, values);
   const described = (): number => (received.get('rowDescription') ?? 0) + (received.get('noData') ?? 0);
   const columns = (result: pg.QueryResult): [string, number][] => result.fields.map((field) => [field.name, field.dataTypeID]);
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { QueryRunner } from '@pcluster/worker-runtime/internal/query-runner';
 import { adminClient } from '../support/database.js';
+import { runPlanned } from '../support/run-planned.js';
 
 /**
  * node-postgres 8.23 copies every query config object it is handed through
@@ -16,7 +17,7 @@ describe('queries given as SQL text reach node-postgres without a config object 
   let copies = 0;
   const original = Object.getOwnPropertyDescriptors;
   beforeEach(async () => {
-    client = await adminClient();
+    client = await adminClient({ pipeline: true });
     copies = 0;
     Object.getOwnPropertyDescriptors = ((target: object) => {
       copies += 1;
@@ -28,8 +29,7 @@ describe('queries given as SQL text reach node-postgres without a config object 
     await client.end();
   });
 
-  const run = (runner: QueryRunner, query: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult> =>
-    new Promise((resolve, reject) => runner.run(client, query, values, (error, result) => (error ? reject(error) : resolve(result as pg.QueryResult))));
+  const run = (runner: QueryRunner, query: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult> => runPlanned(runner, client, query, values);
 
   for (const prepare of ['off', 'auto'] as const) {
     it(`--prepare ${prepare}: text with values, text without, and a transaction's BEGIN and COMMIT`, async () => {
@@ -59,16 +59,6 @@ describe('queries given as SQL text reach node-postgres without a config object 
     expect(copies).to.equal(0);
     const { rows } = await run(runner, 'SELECT name FROM pg_prepared_statements');
     expect(rows).to.deep.equal([{ name: 'not_copied' }]);
-  });
-
-  it('a config with its own query_timeout keeps it, named or not', async () => {
-    const runner = new QueryRunner('off');
-    for (const name of [undefined, 'slow']) {
-      const slow = run(runner, { name, text: 'SELECT pg_sleep($1)', values: [0.5], query_timeout: 50 } as pg.QueryConfig);
-      const error = await slow.then(() => undefined, (e: Error) => e);
-      expect(error?.message).to.equal('Query read timeout');
-      await run(runner, 'SELECT 1'); // waits its turn behind the sleep
-    }
   });
 
   it('a config with rowMode or types keeps them, named or not', async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { ConnectionKeeper } from '@pcluster/worker-runtime/internal/connection-keeper';
-import { StatementQueue, type SessionLike, type StatementRun } from '@pcluster/worker-runtime/internal/statement-queue';
+import type { PlannedStatement } from '@pcluster/worker-runtime/internal/query-runner';
+import { StatementPipeline, type SessionLike } from '@pcluster/worker-runtime/internal/statement-pipeline';
 
 /** A statement node-postgres has begun to write (a Parse, no Sync) when it throws: the server will never say ReadyForQuery. */
 class ThrowsMidWrite extends pg.Query {
@@ -12,7 +13,7 @@ class ThrowsMidWrite extends pg.Query {
 }
 
 /**
- * StatementQueue and ConnectionKeeper on a real connection: whatever throws inside node-postgres
+ * StatementPipeline and ConnectionKeeper on a real connection: whatever throws inside node-postgres
  * half-way through writing a statement (pcluster refuses the configs known to do it before they
  * reach the driver) costs that statement and the connection, never the worker's later statements.
  */
@@ -32,13 +33,14 @@ describe('a statement that throws half-way through being written', () => {
       { lost: (error) => lost.push(error) },
     );
     await keeper.open();
-    const queue = new StatementQueue(keeper, { leaseTimeoutMs: 3_000, leakThresholdMs: 0 });
+    const pipeline = new StatementPipeline(keeper, { leaseTimeoutMs: 3_000, leakThresholdMs: 0, pipelineDepth: 32 });
     const session: SessionLike = { label: 'test', startedAt: Date.now(), isEnded: false, isTransactionLost: false };
-    const backendPid: StatementRun = (client, done) => client.query('SELECT pg_backend_pid() AS pid', done);
-    const run = <T>(statement: StatementRun): Promise<T> => queue.submit<T>(session, statement);
+    type Run = PlannedStatement['run'];
+    const backendPid: Run = (client, _inTx, done) => client.query('SELECT pg_backend_pid() AS pid', [], done);
+    const run = <T>(statement: Run): Promise<T> => pipeline.submit<T>(session, { isBarrier: false, run: statement });
     const before = (await run<pg.QueryResult>(backendPid)).rows[0].pid as number;
 
-    const failure = await run((client, done) => client.query(new ThrowsMidWrite('SELECT 1', [], done))).then(() => undefined, (error: unknown) => error);
+    const failure = await run((client, _inTx, done) => client.query(new ThrowsMidWrite('SELECT 1', [], done))).then(() => undefined, (error: unknown) => error);
     expect((failure as Error | undefined)?.message).to.equal('thrown while writing the statement');
     expect(lost, 'the keeper was told the connection is gone').to.have.length(1);
 

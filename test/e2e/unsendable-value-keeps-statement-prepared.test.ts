@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { QueryRunner } from '@pcluster/worker-runtime/internal/query-runner';
 import { adminClient } from '../support/database.js';
+import { runPlanned } from '../support/run-planned.js';
 
 /**
  * QueryRunner on a real connection: a named statement run with a value node-postgres cannot
@@ -10,14 +11,13 @@ import { adminClient } from '../support/database.js';
 describe('a value that cannot be sent to a named prepared statement', () => {
   let client: pg.Client;
   beforeEach(async () => {
-    client = await adminClient();
+    client = await adminClient({ pipeline: true });
   });
   afterEach(async () => {
     await client.end();
   });
 
-  const run = (runner: QueryRunner, config: pg.QueryConfig): Promise<pg.QueryResult> =>
-    new Promise((resolve, reject) => runner.run(client, config, undefined, (error, result) => (error ? reject(error) : resolve(result as pg.QueryResult))));
+  const run = (runner: QueryRunner, query: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult> => runPlanned(runner, client, query, values);
   const unsendable = { toPostgres: () => { throw new Error('cannot send this value'); } };
   const failureOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
 

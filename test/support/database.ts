@@ -1,10 +1,10 @@
 import pg from 'pg';
 
-/** A superuser connection to the test server, for assertions about what PostgreSQL sees. */
-export async function adminClient(): Promise<pg.Client> {
+/** A superuser connection to the test server, for assertions about what PostgreSQL sees (`pipeline`: as a worker's is). */
+export async function adminClient(options: { readonly pipeline?: boolean } = {}): Promise<pg.Client> {
   const connectionString = process.env['PCLUSTER_TEST_DATABASE_URL'];
   if (connectionString === undefined) throw new Error('PCLUSTER_TEST_DATABASE_URL is not set: run the tests through npm test');
-  const client = new pg.Client({ connectionString, application_name: 'pcluster-test-admin' });
+  const client = new pg.Client({ connectionString, application_name: 'pcluster-test-admin', pipeline: options.pipeline === true });
   client.on('error', () => {});
   await client.connect();
   return client;

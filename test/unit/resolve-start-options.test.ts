@@ -26,8 +26,8 @@ describe('resolveStartOptions()', () => {
       appPath: '/srv/shop/app.js', name: 'app', workers: 4, port: 3000, host: '0.0.0.0', databaseUrl: undefined, embeddedPostgres: undefined,
       metricsPort: 9091, metricsHost: '127.0.0.1', maxRequests: 0, maxRequestsJitter: 0, maxMemoryBytes: undefined, maxAgeMs: undefined,
       timeoutMs: 30_000, gracefulTimeoutMs: 30_000, maxConnections: 5, isMaxConnectionsExplicit: false, leaseTimeoutMs: 5_000,
-      validateAfterMs: 1_000, validationTimeoutMs: 2_000, connectionMaxAgeMs: 1_800_000, leakThresholdMs: 10_000, prepare: 'off',
-      waitForDbMs: 0, appName: 'pcluster:app', logFormat: 'json', controlSocket: '/srv/shop/.pcluster/app.sock',
+      validateAfterMs: 1_000, validationTimeoutMs: 2_000, connectionMaxAgeMs: 1_800_000, leakThresholdMs: 10_000, prepare: 'auto',
+      pipelineDepth: 32, waitForDbMs: 0, appName: 'pcluster:app', logFormat: 'json', controlSocket: '/srv/shop/.pcluster/app.sock',
     });
     expect(o.session).to.deep.equal({});
     expect(o.nodeArgs).to.deep.equal([]);
@@ -77,6 +77,8 @@ describe('resolveStartOptions()', () => {
     ['PORT=abc', { env: { PORT: 'abc' } }, /PORT \(environment\): "abc"/],
     ['--session nokey', { flags: { session: ['nokey'] } }, /--session: "nokey" is not valid; expected key=value/],
     ['--prepare always', { flags: { prepare: 'always' } }, /--prepare: "always" is not valid; expected one of off, auto/],
+    ['--pipeline-depth 0', { flags: { pipelineDepth: '0' } }, /--pipeline-depth: "0" is not valid; expected a whole number from 1 to 1024/],
+    ['--pipeline-depth deep', { flags: { pipelineDepth: 'deep' } }, /--pipeline-depth: "deep" is not valid; expected a whole number from 1 to 1024/],
     ['--log-format xml', { flags: { logFormat: 'xml' } }, /--log-format: "xml"/],
     ['--max-connections below workers', { flags: { workers: '4', maxConnections: '3' } }, /--max-connections: 3 is below --workers 4/],
     ['an unknown config key', { fileConfig: { wrokers: 2 } }, /pcluster\.json: unknown key "wrokers"/],

@@ -81,7 +81,7 @@ export class Primary {
     this.#metricsServer = createMetricsServer({
       metrics: async () => this.#metrics.render(await this.#collector.collect(this.#liveHandles())),
       status: () => this.status(),
-      isReady: () => this.#liveHandles().some((h) => h.isReady && (h.dbState === 'ready' || h.dbState === 'busy')),
+      isReady: () => this.#liveHandles().some((h) => h.isReady && h.dbState === 'ready'),
     });
   }
 

@@ -31,6 +31,8 @@ export interface StartOptions {
   /** Session settings applied on every connect, e.g. { statement_timeout: '5s' }. */
   readonly session: Readonly<Record<string, string>>;
   readonly prepare: 'off' | 'auto';
+  /** Statements in flight on a worker's connection at most; 1 = one at a time. */
+  readonly pipelineDepth: number;
   readonly waitForDbMs: number;
   readonly appName: string;
   readonly logFormat: 'pretty' | 'json';

@@ -21,6 +21,7 @@ export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, h
     waitForDbMs: o.waitForDbMs,
     maxRequests: handle.maxRequests,
     prepare: o.prepare,
+    pipelineDepth: o.pipelineDepth,
     logFormat: o.logFormat,
   };
 }

@@ -1,13 +1,13 @@
 import pg from 'pg';
 import { backoffDelayMs } from './backoff.js';
 import { DatabaseUnavailableError } from './errors.js';
+import { destroySocket } from './pg-internals.js';
 import type { ConnectionState, DatabaseSettings } from './protocol.js';
 import { StateMachine } from './state-machine.js';
 
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
   connecting: ['ready', 'broken', 'closing'],
-  ready: ['busy', 'broken', 'connecting', 'closing'],
-  busy: ['ready', 'broken', 'closing'],
+  ready: ['broken', 'connecting', 'closing'],
   broken: ['connecting', 'closing'],
   closing: ['closed'],
   closed: [],
@@ -39,8 +39,9 @@ export function describeConnectFailure(client: pg.Client, error: Error): string 
 }
 
 /**
- * Owns the worker's single pg.Client: connects, validates, lends it for one statement at a
- * time, replaces it when broken or old, and closes it. Nothing else touches the client.
+ * Owns the worker's single pg.Client (in node-postgres' pipeline mode): connects, validates,
+ * says when it may be written to, replaces it when broken or old, and closes it. The statement
+ * pipeline writes on it; nothing else touches the client.
  */
 export class ConnectionKeeper {
   readonly #settings: KeeperSettings;
@@ -55,8 +56,6 @@ export class ConnectionKeeper {
   #reconnectAttempt = 0;
   #reconnecting: Promise<void> | null = null;
   #readyWaiters = new Set<() => void>();
-  /** The one statement waiting for the server's ReadyForQuery after an error (see afterReadyForQuery). */
-  #awaitingReadyForQuery: (() => void) | null = null;
 
   constructor(settings: KeeperSettings, events: KeeperEvents = {}) {
     this.#settings = settings;
@@ -106,26 +105,28 @@ export class ConnectionKeeper {
   }
 
   /**
-   * The client, lent at once for exactly one statement, when nothing has to happen first
-   * (it is ready, not due for retirement, and used within the validation window, or inside a
-   * transaction); null otherwise, and then `acquire` does the work. The statement path calls
-   * this first so the common case costs no promise.
+   * The client, to write on now, when nothing has to happen first; null when a validation, a
+   * replacement or a reconnect must come first (then `acquire`, once nothing is in flight). A busy
+   * pipeline needs no validation (its replies show the connection alive) and inside a transaction
+   * the connection is never checked or replaced; one due for retirement takes nothing new outside
+   * a transaction, so that it drains.
    */
-  lendNow(isInTransaction: boolean): pg.Client | null {
+  usable(isPipelineBusy: boolean, isInTransaction: boolean): pg.Client | null {
     const client = this.#client;
     if (this.#machine.state !== 'ready' || client === null) return null;
-    if (isInTransaction) return this.#lend(client);
+    if (isInTransaction) return client;
     const now = Date.now();
-    if (now >= this.#retireAt || this.#isSuspect || now - this.#lastUsedAt >= this.#settings.validateAfterMs) return null;
+    if (now >= this.#retireAt) return null;
+    if (!isPipelineBusy && (this.#isSuspect || now - this.#lastUsedAt >= this.#settings.validateAfterMs)) return null;
     this.#events.validated?.('skipped');
-    return this.#lend(client);
+    return client;
   }
 
   /**
-   * Resolves with the client, validated if it was idle or suspect, ready for exactly one
-   * statement; the caller must `release` it. Waits for a reconnect until `deadline`.
-   * Inside a transaction the connection is handed out as is: a ping cannot run in a
-   * failed transaction, and the connection must not be replaced under it.
+   * Resolves with the client, validated if it was idle or suspect, replaced if it was due; waits
+   * for a reconnect until `deadline`. Called with nothing in flight. Inside a transaction the
+   * connection is handed out as is: a ping cannot run in a failed transaction, and the connection
+   * must not be replaced under it.
    */
   async acquire(deadline: number, isInTransaction: boolean): Promise<pg.Client> {
     for (;;) {
@@ -133,27 +134,30 @@ export class ConnectionKeeper {
       if (state === 'closing' || state === 'closed') {
         throw new DatabaseUnavailableError('the worker is shutting down its database connection');
       }
-      const lent = this.lendNow(isInTransaction);
-      if (lent !== null) return lent;
       const client = this.#client;
       if (state === 'ready' && client !== null) {
+        if (isInTransaction) return client;
         if (Date.now() >= this.#retireAt) {
           await this.#replace();
           continue;
         }
-        if (await this.#validate(client)) return this.#lend(client);
+        const isDue = this.#isSuspect || Date.now() - this.#lastUsedAt >= this.#settings.validateAfterMs;
+        if (!isDue) return client;
+        if (await this.#validate(client)) return client;
         continue;
       }
       await this.#waitUntilReady(deadline);
     }
   }
 
-  /** Gives the client back after one statement; `succeeded` false makes the next use ping first. */
-  release(client: pg.Client, succeeded: boolean): void {
-    if (client !== this.#client || this.#machine.state !== 'busy') return;
-    if (succeeded) this.#lastUsedAt = Date.now();
-    else this.#isSuspect = true;
-    this.#machine.transition('ready');
+  /** A reply came on `client`: it is alive now (the validation window starts again). */
+  markAlive(client: pg.Client): void {
+    if (client === this.#client) this.#lastUsedAt = Date.now();
+  }
+
+  /** A statement on `client` failed without a reply from the server: it is pinged before it is used again after a pause. */
+  markSuspect(client: pg.Client): void {
+    if (client === this.#client) this.#isSuspect = true;
   }
 
   /** The statement's error says the server ended this session: the connection is replaced now. */
@@ -161,35 +165,10 @@ export class ConnectionKeeper {
     this.#onLost(client, error);
   }
 
-  /** The ReadyForQuery status of `client`, or null when it is no longer the live connection. */
+  /** The ReadyForQuery status after the last reply on `client`, or null when it is no longer the live connection. */
   transactionStatus(client: pg.Client): 'I' | 'T' | 'E' | null {
     if (client !== this.#client || this.#machine.is('broken', 'closing', 'closed')) return null;
     return client.getTransactionStatus() as 'I' | 'T' | 'E';
-  }
-
-  /**
-   * True when `client` has had the server's ReadyForQuery for everything sent on it (or is no longer
-   * the live connection). node-postgres reports an ErrorResponse before that ReadyForQuery arrives.
-   */
-  hasReadyForQuery(client: pg.Client): boolean {
-    return client !== this.#client || (client as unknown as { readyForQuery: boolean }).readyForQuery;
-  }
-
-  /** Calls `then` once `client` has had its ReadyForQuery, or at once when the connection is lost or closed first. */
-  afterReadyForQuery(client: pg.Client, then: () => void): void {
-    if (this.hasReadyForQuery(client)) {
-      then();
-      return;
-    }
-    const { connection } = client;
-    const settle = (): void => {
-      connection.off('readyForQuery', settle);
-      this.#awaitingReadyForQuery = null;
-      then();
-    };
-    // node-postgres' own readyForQuery listener was added at connect, so it has run (status, queue) when this one runs.
-    connection.on('readyForQuery', settle);
-    this.#awaitingReadyForQuery = settle;
   }
 
   /** Closes the connection with a proper Terminate message; the keeper stays closed. */
@@ -199,7 +178,6 @@ export class ConnectionKeeper {
     this.#wakeWaiters();
     const client = this.#client;
     this.#client = null;
-    this.#awaitingReadyForQuery?.();
     if (client !== null) await this.#end(client);
     this.#machine.transition('closed');
   }
@@ -212,6 +190,7 @@ export class ConnectionKeeper {
       options: sessionOptions(database.session),
       keepAlive: true,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      pipeline: true,
     });
     // Every client carries an error listener for its whole life: a socket error must never crash the worker.
     client.on('error', (error) => this.#onLost(client, error));
@@ -233,13 +212,7 @@ export class ConnectionKeeper {
     this.#machine.transition('ready');
   }
 
-  #lend(client: pg.Client): pg.Client {
-    this.#machine.transition('busy');
-    return client;
-  }
-
   async #validate(client: pg.Client): Promise<boolean> {
-    this.#machine.transition('busy');
     try {
       await client.query({ text: 'SELECT 1', query_timeout: this.#settings.validationTimeoutMs } as pg.QueryConfig);
     } catch (error) {
@@ -247,12 +220,11 @@ export class ConnectionKeeper {
       this.#onLost(client, error as Error);
       return false;
     }
-    if (client !== this.#client || this.#machine.state !== 'busy') return false;
+    if (client !== this.#client || this.#machine.state !== 'ready') return false;
     this.#events.validated?.('ok');
     this.#lastValidatedAt = new Date();
     this.#lastUsedAt = Date.now();
     this.#isSuspect = false;
-    this.#machine.transition('ready');
     return true;
   }
 
@@ -271,7 +243,6 @@ export class ConnectionKeeper {
     this.#client = null;
     this.#discard(client);
     this.#machine.transition('broken');
-    this.#awaitingReadyForQuery?.();
     this.#events.lost?.(error);
     this.#startReconnecting();
   }
@@ -324,13 +295,11 @@ export class ConnectionKeeper {
   }
 
   #wakeWaiters(): void {
-    // Runs after every statement (busy → ready); almost always nobody waits.
-    if (this.#readyWaiters.size === 0) return;
     for (const wake of [...this.#readyWaiters]) wake();
   }
 
   async #end(client: pg.Client): Promise<void> {
-    const timer = setTimeout(() => client.connection.stream.destroy(), this.#settings.validationTimeoutMs);
+    const timer = setTimeout(() => destroySocket(client), this.#settings.validationTimeoutMs);
     try {
       await client.end();
     } catch {

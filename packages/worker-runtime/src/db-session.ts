@@ -1,7 +1,7 @@
 import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { PclusterError } from './errors.js';
-import type { QueryCallback, QueryRunner } from './query-runner.js';
-import type { SessionLike, StatementQueue } from './statement-queue.js';
+import type { QueryRunner } from './query-runner.js';
+import type { SessionLike, StatementPipeline } from './statement-pipeline.js';
 
 export const ISOLATION_LEVELS = ['read uncommitted', 'read committed', 'repeatable read', 'serializable'] as const;
 export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
@@ -27,9 +27,12 @@ const kind = (value: unknown): string => (value === null ? 'null' : Array.isArra
  */
 function configProblem(config: unknown): string | undefined {
   if (typeof config !== 'object' || config === null) return `db.query() takes SQL text or a { text, values, name } object, not ${kind(config)}`;
-  const { text, name, submit } = config as { text?: unknown; name?: unknown; submit?: unknown };
-  if (typeof submit === 'function') {
-    return 'db.query() cannot run a pg-cursor or pg-query-stream: they hold the connection between reads, and the worker\'s one connection serves every request; page with LIMIT instead';
+  const { text, name, submit, rows, query_timeout: timeout } = config as { text?: unknown; name?: unknown; submit?: unknown; rows?: unknown; query_timeout?: unknown };
+  if (typeof submit === 'function' || rows !== undefined) {
+    return 'db.query() cannot run a pg-cursor, a pg-query-stream or a query config with rows: they read a result over several round trips, and the worker\'s one connection serves every request; page with LIMIT instead';
+  }
+  if (timeout !== undefined) {
+    return 'db.query({ query_timeout }) would close the connection every request shares when it fires; use --session statement_timeout=5s, or SET LOCAL statement_timeout inside a transaction';
   }
   if (typeof text !== 'string') return `db.query({ text }) needs the SQL as a string in text, not ${kind(text)}`;
   if (name !== undefined && (typeof name !== 'string' || name === '')) return `db.query({ name }) needs a non-empty string as the statement name, not ${kind(name) === 'string' ? 'an empty string' : kind(name)}`;
@@ -42,11 +45,11 @@ export class DbSession implements Db, SessionLike {
   readonly startedAt = Date.now();
   isEnded = false;
   isTransactionLost = false;
-  readonly #queue: StatementQueue;
+  readonly #pipeline: StatementPipeline;
   readonly #runner: QueryRunner;
 
-  constructor(queue: StatementQueue, runner: QueryRunner, label: string) {
-    this.#queue = queue;
+  constructor(pipeline: StatementPipeline, runner: QueryRunner, label: string) {
+    this.#pipeline = pipeline;
     this.#runner = runner;
     this.label = label;
   }
@@ -54,11 +57,11 @@ export class DbSession implements Db, SessionLike {
   query<R extends QueryResultRow = any>(textOrConfig: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
     const problem = typeof textOrConfig === 'string' ? undefined : configProblem(textOrConfig);
     if (problem !== undefined) return Promise.reject(new PclusterError('PCLUSTER_BAD_QUERY', problem));
-    return this.#queue.submit<QueryResult<R>>(this, (client, done) => this.#runner.run(client, textOrConfig, values, done as QueryCallback));
+    return this.#pipeline.submit<QueryResult<R>>(this, this.#runner.plan(textOrConfig, values));
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    if (this.#queue.isPinnedTo(this)) {
+    if (this.#pipeline.isPinnedTo(this)) {
       throw new PclusterError('PCLUSTER_NESTED_TRANSACTION', 'db.transaction() called inside an open transaction; use SAVEPOINT for nesting');
     }
     const { isolation } = options;

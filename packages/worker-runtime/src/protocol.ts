@@ -4,7 +4,7 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
-export const CONNECTION_STATES = ['connecting', 'ready', 'busy', 'broken', 'closing', 'closed'] as const;
+export const CONNECTION_STATES = ['connecting', 'ready', 'broken', 'closing', 'closed'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 /** How a worker reaches PostgreSQL; sent over IPC, never through argv or the environment. */
@@ -35,6 +35,8 @@ export interface WorkerConfig {
   /** Report in as soon as this many requests are served (the primary then recycles); 0 = off. */
   readonly maxRequests: number;
   readonly prepare: 'off' | 'auto';
+  /** Statements in flight on the connection at most (SPEC §3); 1 = one at a time. */
+  readonly pipelineDepth: number;
   readonly logFormat: 'pretty' | 'json';
 }
 

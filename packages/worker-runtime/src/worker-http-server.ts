@@ -4,14 +4,14 @@ import type { AppModule } from './app-module.js';
 import type { DbSession } from './db-session.js';
 import type { Logger } from './logger.js';
 import { runWithDb } from './request-context.js';
-import type { StatementQueue } from './statement-queue.js';
+import type { StatementPipeline } from './statement-pipeline.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 const IDLE_SOCKET_GRACE_MS = 250;
 
 export interface WorkerHttpServerDeps {
   readonly app: AppModule;
-  readonly queue: StatementQueue;
+  readonly pipeline: StatementPipeline;
   readonly openSession: (label: string) => DbSession;
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
@@ -106,7 +106,7 @@ export class WorkerHttpServer {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const { app, queue, metrics } = this.#deps;
+    const { app, pipeline, metrics } = this.#deps;
     const startedAt = performance.now();
     const session = this.#deps.openSession(`${req.method} ${req.url}`);
     req.db = session;
@@ -114,7 +114,7 @@ export class WorkerHttpServer {
     const inFlight = this.#inFlight.add(res);
     res.once('close', () => {
       this.#inFlight.remove(inFlight);
-      queue.endSession(session);
+      pipeline.endSession(session);
       metrics.observeResponse(res.statusCode, (performance.now() - startedAt) / 1000);
       this.#deps.afterResponse?.();
     });

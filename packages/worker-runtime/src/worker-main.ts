@@ -21,7 +21,7 @@ import {
 import { QueryRunner } from './query-runner.js';
 import { redactSecrets } from './redact.js';
 import { runHookWithDb } from './request-context.js';
-import { StatementQueue } from './statement-queue.js';
+import { StatementPipeline } from './statement-pipeline.js';
 import { WorkerHttpServer } from './worker-http-server.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
@@ -30,7 +30,7 @@ interface Worker {
   readonly log: Logger;
   readonly metrics: WorkerMetrics;
   readonly keeper: ConnectionKeeper;
-  readonly queue: StatementQueue;
+  readonly pipeline: StatementPipeline;
   readonly openSession: (label: string) => DbSession;
   app?: AppModule;
   http?: WorkerHttpServer;
@@ -86,7 +86,7 @@ async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHoo
   try {
     await runHookWithDb(session, () => hook({ db: session, workerId: w.config.slot, log: w.log }));
   } finally {
-    w.queue.endSession(session);
+    w.pipeline.endSession(session);
   }
 }
 
@@ -99,13 +99,10 @@ function createWorker(config: WorkerConfig): Worker {
   const keeper = new ConnectionKeeper(config, {
     stateChanged: (state, backendPid) => {
       metrics.connectionState = state;
-      // ready <-> busy flips twice per statement: the primary only hears about changes it acts on
-      // (open, connecting, broken, closing), or each statement would cost two IPC messages and a primary loop.
-      const reported = state === 'busy' ? 'ready' : state;
-      if (reported === lastReportedState && backendPid === lastReportedPid) return;
-      lastReportedState = reported;
+      if (state === lastReportedState && backendPid === lastReportedPid) return;
+      lastReportedState = state;
       lastReportedPid = backendPid;
-      void send({ type: 'pcluster:db-state', state: reported, backendPid });
+      void send({ type: 'pcluster:db-state', state, backendPid });
     },
     connected: (result, error) => {
       metrics.connects.inc({ result });
@@ -115,11 +112,14 @@ function createWorker(config: WorkerConfig): Worker {
     validated: (result) => metrics.countValidation(result),
     lost: (error) => {
       log.warn({ err: error }, 'database connection lost; reconnecting');
-      queue.connectionLost();
+      pipeline.connectionLost();
     },
   });
-  const queue = new StatementQueue(keeper, config, {
-    leaseWaited: (seconds) => metrics.leaseWait.observe(seconds),
+  const pipeline = new StatementPipeline(keeper, config, {
+    written: (seconds, depth) => {
+      metrics.leaseWait.observe(seconds);
+      metrics.pipelineDepth.observe(depth);
+    },
     rolledBack: (session, heldMs) => {
       metrics.rollbacks.inc();
       log.warn({ request: session.label, durationMs: Date.now() - session.startedAt, heldMs }, 'request finished inside a transaction; rolled back');
@@ -127,8 +127,8 @@ function createWorker(config: WorkerConfig): Worker {
     leaked: (session, heldMs) => log.warn({ request: session.label, heldMs }, 'request has held the connection in a transaction past --leak-threshold'),
   });
   const runner = new QueryRunner(config.prepare);
-  const openSession = (label: string): DbSession => new DbSession(queue, runner, label);
-  return { config, log, metrics, keeper, queue, openSession, isDraining: false };
+  const openSession = (label: string): DbSession => new DbSession(pipeline, runner, label);
+  return { config, log, metrics, keeper, pipeline, openSession, isDraining: false };
 }
 
 async function boot(config: WorkerConfig): Promise<void> {
@@ -169,7 +169,7 @@ async function boot(config: WorkerConfig): Promise<void> {
           if (w.metrics.requests === config.maxRequests) void send({ type: 'pcluster:pong', status: status(w) });
         }
       : undefined;
-  w.http = new WorkerHttpServer({ app: w.app, queue: w.queue, openSession: w.openSession, metrics: w.metrics, log: w.log, ...(afterResponse === undefined ? {} : { afterResponse }) });
+  w.http = new WorkerHttpServer({ app: w.app, pipeline: w.pipeline, openSession: w.openSession, metrics: w.metrics, log: w.log, ...(afterResponse === undefined ? {} : { afterResponse }) });
   try {
     await w.http.listen(config.port, config.host);
   } catch (error) {
@@ -227,7 +227,7 @@ async function inspectServer(w: Worker, message: Extract<PrimaryMessage, { type:
     w.log.debug({ err: error }, 'server connection inspection failed');
     await send({ type: 'pcluster:server-connections', requestId: message.requestId, backends: null, terminated: [] });
   } finally {
-    w.queue.endSession(session);
+    w.pipeline.endSession(session);
   }
 }
 

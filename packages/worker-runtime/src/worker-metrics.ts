@@ -3,7 +3,7 @@ import { BucketHistogram } from './bucket-histogram.js';
 import type { ConnectionState, WorkerMetrics as WorkerMetricsSnapshot } from './protocol.js';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-const CONNECTION_GAUGE_STATES = { open: ['ready', 'busy'], connecting: ['connecting'], broken: ['broken'] } as const;
+const CONNECTION_GAUGE_STATES = { open: ['ready'], connecting: ['connecting'], broken: ['broken'] } as const;
 
 /**
  * The worker's own metrics, kept in a private registry (the app may use prom-client's
@@ -27,6 +27,7 @@ export class WorkerMetrics {
     collect: () => this.#flush(this.#validationCounts, (result, n) => this.validations.inc({ result }, n)),
   });
   readonly leaseWait = new BucketHistogram('pcluster_db_lease_wait_seconds', 'Time a statement waited for its worker\'s connection.', [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
+  readonly pipelineDepth = new BucketHistogram('pcluster_db_pipeline_depth', 'Statements in flight on the worker\'s connection when one is written, itself included.', [1, 2, 4, 8, 16, 32, 64, 128]);
   readonly rollbacks = new Counter({
     name: 'pcluster_db_rollbacks_total', help: 'Transactions left open by a finished request and rolled back by pcluster.',
     registers: [this.registry],
@@ -80,6 +81,6 @@ export class WorkerMetrics {
 
   async snapshot(): Promise<WorkerMetricsSnapshot> {
     const registered = (await this.registry.getMetricsAsJSON()) as WorkerMetricsSnapshot;
-    return [...registered, this.leaseWait.toJSON(), this.httpDuration.toJSON()];
+    return [...registered, this.leaseWait.toJSON(), this.pipelineDepth.toJSON(), this.httpDuration.toJSON()];
   }
 }

@@ -28,6 +28,7 @@ export interface RawStartFlags {
   readonly leakThreshold?: string;
   readonly session?: readonly string[];
   readonly prepare?: string;
+  readonly pipelineDepth?: string;
   readonly waitForDb?: string;
   readonly name?: string;
   readonly appName?: string;
@@ -37,13 +38,16 @@ export interface RawStartFlags {
 }
 type FlagKey = keyof RawStartFlags;
 
+/** More statements in flight than this only queue inside the server's socket buffer, where no lease timeout reaches them. */
+const MAX_PIPELINE_DEPTH = 1024;
+
 /** Flags that may come from the environment (SPEC §1): only these two. */
 const ENV: Partial<Record<FlagKey, string>> = { port: 'PORT', databaseUrl: 'DATABASE_URL' };
 
 const FLAG_KEYS: readonly FlagKey[] = [
   'workers', 'port', 'host', 'databaseUrl', 'embeddedPostgres', 'metricsPort', 'metricsHost', 'maxRequests', 'maxRequestsJitter',
   'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
-  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
+  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -148,7 +152,8 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     connectionMaxAgeMs: get('connectionMaxAge', parseDuration, 30 * 60_000),
     leakThresholdMs: get('leakThreshold', parseDuration, 10_000),
     session: get('session', parseSession, {}),
-    prepare: get('prepare', (v, s) => parseChoice(v, s, ['off', 'auto'] as const), 'off'),
+    prepare: get('prepare', (v, s) => parseChoice(v, s, ['off', 'auto'] as const), 'auto'),
+    pipelineDepth: get('pipelineDepth', (v, s) => parseInteger(v, s, 1, MAX_PIPELINE_DEPTH), 32),
     waitForDbMs: get('waitForDb', parseDuration, 0),
     appName: get('appName', parseString, `pcluster:${name}`),
     logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY ? 'pretty' : 'json'),

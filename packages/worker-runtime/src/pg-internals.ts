@@ -1,9 +1,17 @@
+/**
+ * Every node-postgres internal pcluster relies on, and nothing else (pg 8.23.1, pinned in the
+ * lockfile; test/unit/pg-internals-contract.test.ts fails when an upgrade changes one of them).
+ * The rest of the worker uses node-postgres' public API: Client({ pipeline: true }), query(),
+ * getTransactionStatus(), Query objects as submittables.
+ */
 import pg, { type FieldDef, type QueryConfig, type ResultBuilder } from 'pg';
 import type { QueryCallback } from './query-runner.js';
 
-/** node-postgres' Connection, as far as this file drives it (pg 8.23.1, pinned in the lockfile). */
+/** node-postgres' Connection, as far as this file drives it. */
 interface WireConnection {
+  readonly parsedStatements: Record<string, string | undefined>;
   readonly submittedNamedStatements: Record<string, string | undefined>;
+  readonly stream: { destroy(): void };
   parse(query: { text: string; name?: string; types?: unknown }): void;
   bind(config: { portal: string; statement?: string; values?: unknown[]; binary?: boolean; valueMapper: (value: unknown) => unknown }): void;
   describe(message: { type: 'P'; name: string }): void;
@@ -56,7 +64,7 @@ const PLAIN_ONLY = ['rows', 'types', 'queryMode', 'binary', 'portal', 'rowMode',
  * True when `config` says nothing node-postgres' Query reads besides name, text and values: then it can be
  * handed text and values instead. Handed a config object, node-postgres 8.23 first copies it through
  * getOwnPropertyDescriptors and defineProperties, ~20x the cost of the rest of its constructor
- * (benchmarks/RESULTS.md, item 18); handed text and values, it does not.
+ * (measured in benchmarks/); handed text and values, it does not.
  */
 export function isPlainConfig(config: QueryConfig): boolean {
   return PLAIN_ONLY.every((key) => (config as unknown as Record<string, unknown>)[key] === undefined);
@@ -75,7 +83,7 @@ const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknow
  * node-postgres also asks for the row description on every run (Describe): the server builds
  * it and the client parses it each time, for the same columns. Here a run asks only until one
  * has succeeded since the statement was parsed; later runs reuse what that one learnt (a tenth
- * of the worker's instructions for a 3-select page: benchmarks/RESULTS.md, item 15).
+ * of the worker's instructions for a 3-select page, counted with callgrind).
  */
 export class PreparedQuery extends pg.Query {
   /** node-postgres reads a query's own timeout from the object handed to client.query(). */
@@ -135,4 +143,31 @@ export class PreparedQuery extends pg.Query {
     if (this.#describedOn !== undefined) rowDescriptionsOf(this.#describedOn).set((this as unknown as QueryInternals).name, this.#fields);
     queryMethods.handleCommandComplete.call(this, message, connection);
   }
+}
+
+function wireOf(client: pg.Client): WireConnection {
+  return client.connection as unknown as WireConnection;
+}
+
+/** Makes node-postgres parse `name` again on its next run (after DDL made its plan stale and it was deallocated). */
+export function forgetPreparedStatement(client: pg.Client, name: string): void {
+  const wire = wireOf(client);
+  delete wire.parsedStatements[name];
+  delete wire.submittedNamedStatements[name];
+}
+
+/** Closes the client's socket at once, without the Terminate message client.end() waits to send. */
+export function destroySocket(client: pg.Client): void {
+  wireOf(client).stream.destroy();
+}
+
+/**
+ * An unnamed query sent through the extended protocol even without parameters (so it can be pipelined:
+ * the extended protocol holds exactly one statement). Built from text and values and then switched,
+ * because a config object with `queryMode` would be copied first (see isPlainConfig).
+ */
+export function extendedQuery(text: string, values: unknown[], callback: QueryCallback): pg.Query {
+  const query = new pg.Query(text, values, callback as unknown as (error: Error | undefined, result: ResultBuilder) => void);
+  (query as unknown as { queryMode: string }).queryMode = 'extended';
+  return query;
 }

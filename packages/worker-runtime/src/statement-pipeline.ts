@@ -1,0 +1,293 @@
+import type pg from 'pg';
+import type { ConnectionKeeper } from './connection-keeper.js';
+import { DatabaseUnavailableError, TransactionLostError } from './errors.js';
+import type { PlannedStatement, QueryCallback } from './query-runner.js';
+
+/** One request's claim on the connection: statements of one session run in order, a transaction pins it. */
+export interface SessionLike {
+  readonly label: string;
+  readonly startedAt: number;
+  isEnded: boolean;
+  isTransactionLost: boolean;
+}
+
+interface PendingStatement {
+  readonly session: SessionLike;
+  readonly statement: PlannedStatement;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly enqueuedAt: number;
+  /** pcluster's own ROLLBACK of an abandoned transaction: it runs even though the session's transaction is gone, and never times out. */
+  readonly isRollback?: boolean;
+}
+
+export interface PipelineSettings {
+  readonly leaseTimeoutMs: number;
+  readonly leakThresholdMs: number;
+  /** Statements in flight at most; 1 writes one at a time. */
+  readonly pipelineDepth: number;
+}
+
+export interface PipelineEvents {
+  /** A statement was written after waiting `seconds`; `depth` statements are now in flight, itself included. */
+  written?(seconds: number, depth: number): void;
+  leaseTimedOut?(session: SessionLike): void;
+  rolledBack?(session: SessionLike, heldMs: number): void;
+  leaked?(session: SessionLike, heldMs: number): void;
+}
+
+/** FATAL/PANIC: the server has ended this session. */
+function endsSession(error: unknown): boolean {
+  const severity = (error as { severity?: string } | null)?.severity;
+  return severity === 'FATAL' || severity === 'PANIC';
+}
+
+/** An ErrorResponse from the server: the connection answered, so it is alive. */
+function isServerError(error: unknown): boolean {
+  return typeof (error as { severity?: unknown } | null)?.severity === 'string';
+}
+
+const ROLLBACK: PlannedStatement = { isBarrier: true, run: (client, _inTx, done) => client.query('ROLLBACK', done) };
+
+/**
+ * Every statement of the worker goes onto its one connection through here, in arrival order.
+ * Statements outside a transaction are pipelined: written without waiting for earlier replies,
+ * up to `pipelineDepth` in flight, each its own implicit transaction. A barrier (a statement that
+ * can open or end a transaction) is written only once nothing is in flight, and nothing is written
+ * behind it until its reply says where the connection stands; a transaction pins the connection to
+ * its session until it ends, and the others wait (up to the lease timeout). A session that ends
+ * with its transaction open is rolled back before anyone else runs.
+ */
+export class StatementPipeline {
+  readonly #keeper: ConnectionKeeper;
+  readonly #settings: PipelineSettings;
+  readonly #events: PipelineEvents;
+  /** Statements not yet written, in arrival order. */
+  readonly #waiting: PendingStatement[] = [];
+  #inFlight = 0;
+  /** A barrier has been written and its outcome (the transaction status after it) is not known yet. */
+  #isBarrierOut = false;
+  /** The connection is being validated, replaced or waited for before the next write. */
+  #isAcquiring = false;
+  #pinnedTo: SessionLike | null = null;
+  #pinnedAt = 0;
+  #isRollbackQueued = false;
+  #leakTimer: NodeJS.Timeout | undefined;
+  /** One timer for the whole pipeline, due when the oldest waiting statement's lease runs out. */
+  #leaseTimer: NodeJS.Timeout | undefined;
+
+  constructor(keeper: ConnectionKeeper, settings: PipelineSettings, events: PipelineEvents = {}) {
+    this.#keeper = keeper;
+    this.#settings = settings;
+    this.#events = events;
+  }
+
+  /** True while `session` holds the connection in a transaction. */
+  isPinnedTo(session: SessionLike): boolean {
+    return this.#pinnedTo === session;
+  }
+
+  /** Runs the statement when its turn comes; rejects with DatabaseUnavailableError after the lease timeout. */
+  submit<T>(session: SessionLike, statement: PlannedStatement): Promise<T> {
+    if (session.isTransactionLost) return Promise.reject(new TransactionLostError());
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push({ session, statement, resolve: resolve as (value: unknown) => void, reject, enqueuedAt: Date.now() });
+      this.#pulse();
+      if (this.#waiting.length > 0) this.#armLeaseTimer();
+    });
+  }
+
+  /** Marks the session finished; an open transaction it left behind is rolled back as soon as its statements are answered. */
+  endSession(session: SessionLike): void {
+    session.isEnded = true;
+    if (this.#pinnedTo === session && this.#inFlight === 0 && !this.#isBarrierOut) this.#rollBack(session);
+  }
+
+  /** The connection was lost: a pinned transaction is gone, so its session is told and the pin released. */
+  connectionLost(): void {
+    const session = this.#pinnedTo;
+    if (session === null) return;
+    session.isTransactionLost = true;
+    this.#unpin();
+    this.#pulse();
+  }
+
+  /** Writes what may be written now: the head of the queue (or the pinned session's next statement) while the rules allow. */
+  #pulse(): void {
+    while (this.#waiting.length > 0 && !this.#isBarrierOut && !this.#isAcquiring) {
+      const pinned = this.#pinnedTo;
+      const index = pinned === null ? 0 : this.#waiting.findIndex((p) => p.session === pinned);
+      if (index < 0) return;
+      const next = this.#waiting[index]!;
+      if (next.session.isTransactionLost && next.isRollback !== true) {
+        this.#waiting.splice(index, 1);
+        next.reject(new TransactionLostError());
+        continue;
+      }
+      if (next.statement.isBarrier ? this.#inFlight > 0 : this.#inFlight >= this.#settings.pipelineDepth) return;
+      const client = this.#keeper.usable(this.#inFlight > 0, pinned !== null);
+      if (client === null) {
+        // Validation, retirement or a reconnect comes first, once what is in flight has been answered.
+        if (this.#inFlight === 0) this.#acquire(next);
+        return;
+      }
+      this.#waiting.splice(index, 1);
+      this.#write(client, next);
+    }
+  }
+
+  /** Gets the connection ready (validated, replaced, reconnected) within `head`'s lease, then writes on. */
+  #acquire(head: PendingStatement): void {
+    this.#isAcquiring = true;
+    const isInTransaction = this.#pinnedTo !== null;
+    this.#keeper.acquire(head.enqueuedAt + this.#settings.leaseTimeoutMs, isInTransaction).then(
+      (client) => {
+        this.#isAcquiring = false;
+        const index = this.#waiting.indexOf(head);
+        if (index >= 0 && (this.#pinnedTo === null || this.#pinnedTo === head.session)) {
+          this.#waiting.splice(index, 1);
+          this.#write(client, head);
+        }
+        this.#pulse();
+      },
+      (error: unknown) => {
+        this.#isAcquiring = false;
+        const index = this.#waiting.indexOf(head);
+        if (index >= 0) {
+          this.#waiting.splice(index, 1);
+          this.#events.leaseTimedOut?.(head.session);
+          head.reject(error);
+        }
+        this.#pulse();
+      },
+    );
+  }
+
+  #write(client: pg.Client, pending: PendingStatement): void {
+    this.#inFlight += 1;
+    if (pending.statement.isBarrier) this.#isBarrierOut = true;
+    this.#events.written?.((Date.now() - pending.enqueuedAt) / 1000, this.#inFlight);
+    let isAnswered = false;
+    const done: QueryCallback = (error, result) => {
+      if (isAnswered) return;
+      isAnswered = true;
+      this.#answered(client, pending, error, result);
+    };
+    try {
+      pending.statement.run(client, this.#pinnedTo === pending.session, done);
+    } catch (error) {
+      // node-postgres threw while writing the statement: what reached the server is unknown and its reply may
+      // never come, so the connection is replaced rather than waited on.
+      this.#keeper.discard(client, error as Error);
+      done(error as Error);
+    }
+  }
+
+  #answered(client: pg.Client, pending: PendingStatement, error: Error | null | undefined, result: unknown): void {
+    this.#inFlight -= 1;
+    const { session, statement } = pending;
+    if (error == null || isServerError(error)) this.#keeper.markAlive(client);
+    // After any error the connection is pinged before the next statement that finds nothing in flight (SPEC §3).
+    if (error != null && endsSession(error)) this.#keeper.discard(client, error);
+    else if (error != null) this.#keeper.markSuspect(client);
+    if (statement.isBarrier) {
+      // node-postgres reports an ErrorResponse before the server's ReadyForQuery, which is what says whether a
+      // transaction is now open, failed or gone: an empty query behind it brings that ReadyForQuery's status.
+      if (error != null && this.#keeper.transactionStatus(client) !== null) client.query('', () => this.#barrierSettled(client, pending));
+      else this.#barrierSettled(client, pending);
+    } else if (error == null && this.#pinnedTo === null && this.#inFlight === 0 && this.#keeper.transactionStatus(client) === 'T') {
+      // Not a barrier, yet a transaction is open: the statement was misread; it is this session's transaction from now on.
+      this.#pin(session);
+    } else if (session.isEnded && this.#pinnedTo === session && this.#inFlight === 0 && !this.#isBarrierOut) {
+      this.#rollBack(session);
+    }
+    if (error == null) pending.resolve(result);
+    else pending.reject(error);
+    this.#pulse();
+  }
+
+  /** The barrier's outcome is known: the session holds the connection while a transaction is open, and lets go when it ends. */
+  #barrierSettled(client: pg.Client, pending: PendingStatement): void {
+    this.#isBarrierOut = false;
+    const { session } = pending;
+    const status = this.#keeper.transactionStatus(client);
+    if (status === 'T' || status === 'E') {
+      if (pending.isRollback === true) this.#keeper.discard(client, new Error('ROLLBACK left a transaction open'));
+      else this.#pin(session);
+    } else if (this.#pinnedTo === session) {
+      if (status === null) session.isTransactionLost = true;
+      this.#unpin();
+    }
+    if (session.isEnded && this.#pinnedTo === session && this.#inFlight === 0) this.#rollBack(session);
+    this.#pulse();
+  }
+
+  #rollBack(session: SessionLike): void {
+    if (this.#isRollbackQueued) return;
+    this.#isRollbackQueued = true;
+    const heldMs = Date.now() - this.#pinnedAt;
+    // A handler still running after its response ended must not go on outside the transaction it thinks it has:
+    // its later statements fail instead of autocommitting half of its work.
+    session.isTransactionLost = true;
+    this.#events.rolledBack?.(session, heldMs);
+    this.#waiting.unshift({ session, statement: ROLLBACK, resolve: () => {}, reject: () => {}, enqueuedAt: Date.now(), isRollback: true });
+    this.#pulse();
+  }
+
+  #pin(session: SessionLike): void {
+    if (this.#pinnedTo === session) return;
+    this.#pinnedTo = session;
+    this.#pinnedAt = Date.now();
+    const thresholdMs = this.#settings.leakThresholdMs;
+    if (thresholdMs > 0) this.#warnIfLeaked(session, thresholdMs);
+  }
+
+  /**
+   * Warns once `session` has held the connection for `thresholdMs` by Date.now(). A timer runs on the
+   * event loop's own millisecond clock, truncated at other instants than Date.now()'s, so it can fire a
+   * millisecond before the threshold has passed by Date.now(): then it waits out the rest.
+   */
+  #warnIfLeaked(session: SessionLike, thresholdMs: number): void {
+    const heldMs = Date.now() - this.#pinnedAt;
+    if (heldMs >= thresholdMs) {
+      this.#events.leaked?.(session, heldMs);
+      return;
+    }
+    this.#leakTimer = setTimeout(() => this.#warnIfLeaked(session, thresholdMs), thresholdMs - heldMs);
+    this.#leakTimer.unref();
+  }
+
+  #unpin(): void {
+    this.#pinnedTo = null;
+    this.#isRollbackQueued = false;
+    clearTimeout(this.#leakTimer);
+  }
+
+  #armLeaseTimer(): void {
+    if (this.#leaseTimer !== undefined) return;
+    // Statements wait in arrival order, so the first one that can time out is the oldest.
+    const oldest = this.#waiting.find((p) => p.isRollback !== true);
+    if (oldest === undefined) return;
+    const dueInMs = oldest.enqueuedAt + this.#settings.leaseTimeoutMs - Date.now();
+    this.#leaseTimer = setTimeout(() => {
+      this.#leaseTimer = undefined;
+      this.#expireOverdue();
+      this.#armLeaseTimer();
+    }, Math.max(dueInMs, 0));
+    // Waiting statements belong to requests whose sockets keep the worker alive; the timer alone must not.
+    this.#leaseTimer.unref();
+  }
+
+  #expireOverdue(): void {
+    const now = Date.now();
+    const isOverdue = (p: PendingStatement): boolean => p.isRollback !== true && now >= p.enqueuedAt + this.#settings.leaseTimeoutMs;
+    const overdue = this.#waiting.filter(isOverdue);
+    if (overdue.length === 0) return;
+    this.#waiting.splice(0, this.#waiting.length, ...this.#waiting.filter((p) => !isOverdue(p)));
+    for (const pending of overdue) {
+      this.#events.leaseTimedOut?.(pending.session);
+      pending.reject(new DatabaseUnavailableError(`waited ${this.#settings.leaseTimeoutMs}ms for the worker's database connection`));
+    }
+    this.#pulse();
+  }
+}
