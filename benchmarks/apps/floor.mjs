@@ -1,6 +1,6 @@
 // A diagnostic, not an alternative: the least a Node worker can do to serve the workload
 // with one connection and one statement in flight, so that what no Node worker can reach on
-// this machine shows (RESULTS.md, item 21). node:cluster workers; node-postgres only connects,
+// this machine shows (investigation log, item 21). node:cluster workers; node-postgres only connects,
 // authenticates and prepares the statements, then lets go of the socket: every statement after
 // that is Bind/Execute/Sync written by hand and its reply read by hand (no driver), and HTTP
 // is a raw TCP server that reads the request line and writes a fixed response head (no parser).

@@ -9,9 +9,9 @@ import { handler } from './pcluster-app.mjs';
 import { openStatementPath } from '../dist/statement-path.js';
 
 runCluster(async () => {
-  const { queue, metrics, openSession } = await openStatementPath(process.env.DATABASE_URL, new URL(process.env.DATABASE_URL).searchParams.get('application_name'));
+  const { pipeline, metrics, openSession } = await openStatementPath(process.env.DATABASE_URL, new URL(process.env.DATABASE_URL).searchParams.get('application_name'));
   // Nothing is logged on the measured paths; a handler failure would be, and is not expected here.
   const log = { warn() {}, error() {}, info() {} };
-  const server = new WorkerHttpServer({ app: { kind: 'handler', listener: handler }, queue, openSession, metrics, log });
+  const server = new WorkerHttpServer({ app: { kind: 'handler', listener: handler }, pipeline, openSession, metrics, log });
   await server.listen(Number(process.env.PORT), '127.0.0.1');
 });

@@ -1,12 +1,10 @@
-// Contender 7, the architecture's ceiling: node:cluster workers, each with one persistent
+// The one-statement-at-a-time ceiling: node:cluster workers, each with one persistent
 // pg.Client and named prepared statements; statements take turns on it through a promise
 // chain (a transaction takes one turn for all its statements). No supervisor, no validation,
 // no metrics, no reconnect.
 import pg from 'pg';
 import { runCluster } from './cluster-main.mjs';
-import { listen, randomId, routes, SQL, writeTransaction } from './workload.mjs';
-
-const NAMES = new Map([[SQL.select, 'bench_select'], [SQL.update, 'bench_update'], [SQL.insert, 'bench_insert']]);
+import { listen, namedStatements, randomId, routes, SQL, writeTransaction } from './workload.mjs';
 
 runCluster(async () => {
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -17,7 +15,7 @@ runCluster(async () => {
     tail = turn.catch(() => {});
     return turn;
   };
-  const prepared = { query: (text, values) => client.query(values === undefined ? text : { name: NAMES.get(text), text, values }) };
+  const prepared = namedStatements(client);
   const select = () => inTurn(() => prepared.query(SQL.select, [randomId()]));
   await listen(
     routes({

@@ -5,7 +5,7 @@ import { listen, randomId, routes, SQL, writeTransaction } from './workload.mjs'
 
 // idleTimeoutMillis: 0 keeps idle clients open. A busy server's pool never sits idle for the default 10 s,
 // but a contender waiting for its turn does, and 20 backends closing at once stalled this 2-core machine
-// for ~250 ms in whichever contender's window it fell (benchmarks/RESULTS.md, item 20).
+// for ~250 ms in whichever contender's window it fell (investigation log, item 20).
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10, idleTimeoutMillis: 0 });
 pool.on('error', () => {});
 

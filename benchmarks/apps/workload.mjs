@@ -15,6 +15,13 @@ export const SQL = {
 
 export const randomId = () => 1 + Math.floor(Math.random() * ACCOUNT_ROWS);
 
+const NAMES = new Map([[SQL.select, 'bench_select'], [SQL.update, 'bench_update'], [SQL.insert, 'bench_insert']]);
+
+/** `client` (node-postgres) with the workload's parameterised statements sent as named prepared statements, BEGIN/COMMIT as they are. */
+export const namedStatements = (client) => ({
+  query: (text, values) => client.query(values === undefined ? text : { name: NAMES.get(text), text, values }),
+});
+
 /**
  * The request listener for the three routes; page(req) and write(req) get the request, and a failing
  * one answers a bare 500.

@@ -8,7 +8,7 @@ export const USAGE = `usage: node benchmarks/dist/bench.js [--quick | --smoke] [
   (default)  3 alternating rounds of 8 s per route (4 windows of 2 s, the contenders taking turns window by window,
              each window after 1 s of unmeasured load), after 3 s of warm-up on each route (/nodb: by the others);
              updates RESULTS.md and chart.svg
-  --quick    1 round of 2 s per route after 1 s of warm-up on each (under 2 minutes; workers are not
+  --quick    1 round of 2 s per route after 1 s of warm-up on each (about 2½ minutes; workers are not
              fully warm, so its ratios are indicative only); results JSON only
   --warmup N seconds of load on each route of a freshly started contender before any route is measured
              (/nodb, which runs a subset of what /page and /write run, only when it is measured first)

@@ -13,6 +13,8 @@ export interface BenchRun {
     readonly cores: number;
     readonly cpuModel: string;
     readonly memoryGb: number;
+    /** `os.type() os.release()`; absent in results written before it was kept. */
+    readonly kernel?: string;
     readonly node: string;
     readonly postgres: string;
     readonly loadTool: string;

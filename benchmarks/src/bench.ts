@@ -1,7 +1,7 @@
 /**
- * pcluster against the alternatives, in one run with the contenders alternating round by
- * round (issue 6). `npm run bench` (full: updates RESULTS.md and chart.svg), `npm run bench:quick`,
- * or `node benchmarks/dist/bench.js --help`.
+ * pcluster against the alternatives, in one run with the contenders taking turns round by round
+ * and window by window (issues 6 and 25). `npm run bench` (full: updates RESULTS.md and chart.svg),
+ * `npm run bench:quick`, or `node benchmarks/dist/bench.js --help`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,14 +11,12 @@ import pg from 'pg';
 import { startPostgres } from 'pcluster/postgres';
 import { parseBenchOptions } from './bench-options.js';
 import type { BenchRun } from './bench-run.js';
-import { renderChart } from './chart.js';
 import { stopAll, trackServer } from './cleanup.js';
 import { BENCH_ROOT, sleep } from './contender.js';
 import { wrkVersion } from './load.js';
 import { combineWindows, othersClosedWarning, startSubjects, stopSubjects, type MeasureContext, type Subject, type Window } from './measure.js';
 import { ratioTable, renderText, resultsTable, supervisorTable, targetsTable } from './report.js';
-import { updateResultsDoc } from './results-doc.js';
-import { resultsSection } from './results-section.js';
+import { writeResultsDocs } from './results-doc.js';
 import { connectionCount } from './samplers.js';
 import { seed } from './seed.js';
 import { summarise, type Measurement } from './summary.js';
@@ -46,8 +44,9 @@ async function waitForNoConnections(admin: pg.Client, database: string): Promise
   }
 }
 
+const labelWidth = Math.max(...parsed.contenders.map((c) => c.label.length));
 const line = (m: Measurement, label: string): string =>
-  `${label.padEnd(26)} /${m.workload.padEnd(5)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.p99Ms.toFixed(2).padStart(7)} ms  ` +
+  `${label.padEnd(labelWidth)} /${m.workload.padEnd(5)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.p99Ms.toFixed(2).padStart(7)} ms  ` +
   `conns ${String(m.maxConnections).padStart(2)}  RSS ${Math.round(m.peakRssBytes / 1_048_576)} MB  CPU µs/req ${m.appCpuUsPerRequest.toFixed(0)} + PostgreSQL ${m.dbCpuUsPerRequest.toFixed(0)}` +
   `${m.failures > 0 ? `  FAILURES ${m.failures}` : ''}`;
 
@@ -110,7 +109,7 @@ try {
     command,
     resultsName: options.resultsName,
     machine: {
-      cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), kernel: `${os.type()} ${os.release()}`,
       node: process.versions.node, postgres: server.version, loadTool: await loadTool(),
     },
     settings: { mode: options.mode, rounds, seconds: options.seconds, windows: slices, windowSeconds, warmupSeconds: options.warmupSeconds, rewarmSeconds: options.rewarmSeconds, workers: options.workers, connections: options.connections, workloads },
@@ -121,16 +120,14 @@ try {
     supervisor,
   };
   console.log(`\n${renderText(resultsTable(summaries))}\n\n${renderText(ratioTable(measurements, contenders, workloads))}`);
-  if (run.targets.length > 0) console.log(`\n${renderText(targetsTable(run.targets))}`);
+  if (run.targets.length > 0) console.log(`\n${renderText(targetsTable(run.targets, contenders))}`);
   if (options.supervisorWorkers > 0) console.log(`\n${renderText(supervisorTable(supervisor.pcluster, supervisor.pm2))}`);
   mkdirSync(options.resultsDir, { recursive: true });
   const resultsFile = path.join(options.resultsDir, `${options.resultsName}.json`);
   writeFileSync(resultsFile, `${JSON.stringify(run, null, 2)}\n`);
   console.log(`\nresults: ${path.relative(process.cwd(), resultsFile)}`);
   if (options.writesDocs) {
-    const caption = `${command} · ${run.date.slice(0, 10)} · ${run.machine.cores} cores · Node ${run.machine.node} · PostgreSQL ${server.version.split(' ')[0]} · ${options.workers} workers, ${options.connections} keep-alive connections`;
-    writeFileSync(path.join(BENCH_ROOT, 'chart.svg'), renderChart(summaries, contenders, workloads, caption));
-    updateResultsDoc(path.join(BENCH_ROOT, 'RESULTS.md'), resultsSection(run));
+    writeResultsDocs(run, BENCH_ROOT);
     console.log('updated: benchmarks/RESULTS.md, benchmarks/chart.svg');
   }
 } finally {

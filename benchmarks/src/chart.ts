@@ -2,7 +2,7 @@ import type { Contender, Workload } from './contenders.js';
 import type { Summary } from './summary.js';
 
 const COLORS: Record<Workload, string> = { page: '#2f6db5', write: '#d9822b', nodb: '#9aaab8' };
-// Wide enough for the longest contender label ("pcluster --prepare auto, import { db }") in 12px bold.
+// Wide enough for the longer contender labels ("floor: raw sockets, no driver, no HTTP parser") in 12px.
 const LABEL_WIDTH = 280;
 const BAR_AREA = 520;
 const WIDTH = LABEL_WIDTH + BAR_AREA + 90;

@@ -59,18 +59,18 @@ async function startPm2Pool({ databaseUrl, workers }: StartContext): Promise<Run
 export const CONTENDERS: readonly Contender[] = [
   {
     id: 'pcluster', label: 'pcluster', kind: 'http',
-    description: 'pcluster start, default flags (one connection per worker, unnamed statements; the app uses req.db)',
+    description: 'pcluster start, default flags (one connection per worker, statements of concurrent requests pipelined, --prepare auto; the app uses req.db)',
     start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers),
   },
   {
-    id: 'pcluster-prepare-auto', label: 'pcluster --prepare auto', kind: 'http',
-    description: 'pcluster start --prepare auto (repeated queries become named prepared statements)',
-    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, ['--prepare', 'auto']),
+    id: 'pcluster-import-db', label: 'pcluster, import { db }', kind: 'http',
+    description: 'pcluster start, default flags, on the same app written with import { db } instead of req.db (AsyncLocalStorage per request)',
+    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, [], { app: appPath('pcluster-app-import-db.mjs') }),
   },
   {
-    id: 'pcluster-prepare-auto-import-db', label: 'pcluster --prepare auto, import { db }', kind: 'http',
-    description: 'pcluster start --prepare auto on the same app written with import { db } instead of req.db (AsyncLocalStorage per request)',
-    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, ['--prepare', 'auto'], { app: appPath('pcluster-app-import-db.mjs') }),
+    id: 'pcluster-depth-1', label: 'pcluster --pipeline-depth 1', kind: 'http',
+    description: 'pcluster start --pipeline-depth 1: one statement at a time, as pcluster ran before pipelining',
+    start: ({ databaseUrl, workers }) => startPcluster(databaseUrl, workers, ['--pipeline-depth', '1']),
   },
   {
     id: 'per-request-connection', label: 'new connection per request', kind: 'http',
@@ -93,13 +93,28 @@ export const CONTENDERS: readonly Contender[] = [
     start: startPm2Pool,
   },
   {
-    id: 'hand-rolled', label: 'hand-rolled ceiling', kind: 'http',
-    description: 'node:cluster; one persistent pg.Client per worker, named prepared statements, no supervisor',
+    id: 'hand-rolled', label: 'hand-rolled, one at a time', kind: 'http',
+    description: 'node:cluster; one persistent pg.Client per worker, statements take turns, named prepared statements, no supervisor',
     start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled.mjs', databaseUrl, workers),
   },
   {
+    id: 'hand-rolled-pipeline', label: 'hand-rolled pipeline ceiling', kind: 'http',
+    description: 'node:cluster; one pg.Client({ pipeline: true }) per worker shared by all its requests (a transaction waits for an empty pipeline and has it to itself), named prepared statements, no supervisor',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled-pipeline.mjs', databaseUrl, workers),
+  },
+  {
+    id: 'postgresjs-1', label: 'Postgres.js, max: 1', kind: 'http',
+    description: 'node:cluster; Postgres.js postgres({ max: 1 }) per worker (prepares and pipelines by default; sql.begin for /write)',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('postgresjs.mjs', databaseUrl, workers, { env: { POSTGRES_MAX: '1' } }),
+  },
+  {
+    id: 'postgresjs-10', label: 'Postgres.js, max: 10', kind: 'http',
+    description: 'node:cluster; Postgres.js postgres({ max: 10 }) per worker, its default pool size',
+    start: ({ databaseUrl, workers }) => startNodeClusterApp('postgresjs.mjs', databaseUrl, workers, { env: { POSTGRES_MAX: '10' } }),
+  },
+  {
     id: 'hand-rolled-pcluster-path', label: 'hand-rolled + pcluster statement path', kind: 'http', isDiagnostic: true,
-    description: "the hand-rolled worker running its statements through pcluster's keeper, statement queue and --prepare auto runner as req.db",
+    description: "the hand-rolled worker running its statements through pcluster's keeper, statement queue and runner (pcluster's defaults) as req.db",
     start: ({ databaseUrl, workers }) => startNodeClusterApp('hand-rolled-pcluster-path.mjs', databaseUrl, workers),
   },
   {
@@ -109,7 +124,7 @@ export const CONTENDERS: readonly Contender[] = [
   },
   {
     id: 'floor', label: 'floor: raw sockets, no driver, no HTTP parser', kind: 'http', isDiagnostic: true,
-    description: 'node:cluster; one connection per worker that node-postgres only opens and prepares, then Bind/Execute/Sync by hand, and a raw TCP server for HTTP (RESULTS.md, item 21)',
+    description: 'node:cluster; one connection per worker that node-postgres only opens and prepares, then Bind/Execute/Sync by hand, and a raw TCP server for HTTP: the least a Node worker can do, one statement at a time',
     start: ({ databaseUrl, workers }) => startNodeClusterApp('floor.mjs', databaseUrl, workers),
   },
   {

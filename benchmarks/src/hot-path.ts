@@ -1,11 +1,11 @@
 /**
  * The statement hot path in one process, without HTTP, without a second worker and without
  * the load generator on the same cores: the CPU one /page (3 primary-key selects) or one /write
- * (BEGIN, UPDATE, INSERT, COMMIT) costs through pcluster's connection keeper, statement queue
+ * (BEGIN, UPDATE, INSERT, COMMIT) costs through pcluster's connection keeper, statement pipeline
  * and `--prepare auto` runner, against a bare pg.Client running the same named statements in
- * turn, with and without an AsyncLocalStorage context per page (what `import { db }` needs). On
- * a shared machine CPU time per page is steadier than req/s; PostgreSQL's (the whole server's) is
- * reported too.
+ * turn (one at a time, where pcluster pipelines up to 32), with and without an AsyncLocalStorage
+ * context per page (what `import { db }` needs). On a shared machine CPU time per page is steadier
+ * than req/s; PostgreSQL's (the whole server's) is reported too.
  * `node benchmarks/dist/hot-path.js [--route page|write] [--pages N] [--rounds N] [--only "variant name,variant name"]`
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -58,7 +58,7 @@ async function barePage(connectionString: string): Promise<{ page: Page; close: 
 
 /** pcluster's path, wired as a worker wires it (metrics included): one DbSession per page. */
 async function pclusterPage(connectionString: string): Promise<{ page: Page; close: () => Promise<void> }> {
-  const { queue, openSession, close } = await openStatementPath(connectionString, 'pcluster:hot-path');
+  const { pipeline, openSession, close } = await openStatementPath(connectionString, 'pcluster:hot-path');
   return {
     page: async () => {
       const db = openSession(`GET /${route}`);
@@ -72,7 +72,7 @@ async function pclusterPage(connectionString: string): Promise<{ page: Page; clo
         }
         return [(await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0], (await db.query(SELECT, [randomId()])).rows[0]];
       } finally {
-        queue.endSession(db);
+        pipeline.endSession(db);
       }
     },
     close,

@@ -1,7 +1,7 @@
 /**
  * Instructions per request, counted by valgrind's callgrind instead of timed: on this shared machine
  * req/s and CPU time move by ±20% from one minute to the next, while an instruction count repeats to
- * within ~0.5% (RESULTS.md, item 14), so a change of a few percent on the hot path shows in one run.
+ * within ~0.5% (investigation log, item 14), so a change of a few percent on the hot path shows in one run.
  *
  * Each subject serves with one worker under callgrind (threads counted apart). After a warm-up long
  * enough for V8 to finish tiering up the hot code, the worker's counters are zeroed, `--requests`

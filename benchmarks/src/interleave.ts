@@ -1,11 +1,11 @@
 /**
  * A/B at the grain of seconds: starts every named contender at once, warms them, then loads
  * one at a time in short windows, alternating A B, B A, … so that each pair of windows is a
- * few seconds apart: this machine drifts by ±20% within minutes (RESULTS.md, item 7), so the
+ * few seconds apart: this machine drifts by ±20% within minutes (investigation log, item 7), so the
  * drift inside a pair is small, and many pairs show how far the ratio moves. The full bench
- * now takes turns the same way (RESULTS.md, item 16) with all its contenders and routes; this
+ * now takes turns the same way (investigation log, item 16) with all its contenders and routes; this
  * tool runs many more pairs of two or three of them (a contender idle for a few seconds between its
- * windows wakes a little slowly, far less than after the full run's 18 s: RESULTS.md, item 17). `--baseline <checkout>` adds pcluster `--prepare auto` from another
+ * windows wakes a little slowly, far less than after the full run's 18 s: investigation log, item 17). `--baseline <checkout>` adds pcluster `--prepare auto` from another
  * built checkout as contender `baseline`, to measure a change of pcluster itself.
  * `node benchmarks/dist/interleave.js [--contenders id,id] [--route page] [--pairs 20] [--seconds 2] [--warmup 6] [--restarts 1] [--baseline dir]`
  */
@@ -34,7 +34,7 @@ const baseline: HttpContender | undefined = values.baseline === undefined ? unde
     startPcluster(databaseUrl, workers, ['--prepare', 'auto'], { cli: path.resolve(values.baseline!, 'packages/supervisor/dist/cli.js') }),
 };
 const known = [...CONTENDERS.filter((c): c is HttpContender => c.kind === 'http'), ...(baseline === undefined ? [] : [baseline])];
-const ids = (values.contenders ?? (baseline === undefined ? 'pcluster-prepare-auto,hand-rolled' : 'pcluster-prepare-auto,baseline')).split(',');
+const ids = (values.contenders ?? (baseline === undefined ? 'pcluster,hand-rolled-pipeline' : 'pcluster,baseline')).split(',');
 const contenders = ids.map((id) => known.find((c) => c.id === id));
 const route = values.route ?? 'page';
 const [pairs, seconds, warmup, restarts] = [values.pairs ?? '20', values.seconds ?? '2', values.warmup ?? '6', values.restarts ?? '1'].map(Number) as [number, number, number, number];

@@ -18,7 +18,7 @@ export interface MeasureContext {
   /**
    * Seconds of unmeasured load on a route right before each of its windows. A contender left idle while
    * the others take their turns (18 s in a full run) serves its first second at ~60% of its steady
-   * rate (RESULTS.md, item 17), so without this a window measures how fast it wakes, not how fast it serves.
+   * rate (investigation log, item 17), so without this a window measures how fast it wakes, not how fast it serves.
    */
   readonly rewarmSeconds: number;
 }
@@ -41,7 +41,7 @@ export interface Window {
   /**
    * Connections of the other contenders that closed during the window (their count before less after, or 0).
    * Idle contenders should hold theirs: 20 backends exiting at once stall this 2-core machine for ~250 ms,
-   * in whichever window it falls (RESULTS.md, item 20).
+   * in whichever window it falls (investigation log, item 20).
    */
   readonly othersClosed: number;
 }
@@ -82,7 +82,7 @@ export const OTHERS_CLOSED_WARNING = 5;
 export function othersClosedWarning(label: string, workload: Workload, window: Pick<Window, 'othersClosed'>): string | undefined {
   if (window.othersClosed < OTHERS_CLOSED_WARNING) return undefined;
   return `warning: ${window.othersClosed} connections of other contenders closed during a /${workload} window of ${label}; ` +
-    'backends exiting at once stall this machine, so that window is slow for a reason not its own (RESULTS.md, item 20)';
+    'backends exiting at once stall this machine, so that window is slow for a reason not its own (investigation log item 20, see benchmarks/README.md)';
 }
 
 /** A contender of one round, started (HTTP) or ready to run (pgbench): loads it for a window at a time. */
@@ -152,7 +152,7 @@ function pgbenchSubject(contender: PgbenchContender, context: MeasureContext): S
  * start, stops the others. Fresh workers need ~5 s of load to reach their steady
  * rate (the first 2 s ran at ~30% of it here: JIT tiers, young-generation sizing, new
  * PostgreSQL backends), so every route of every subject is warmed up before any is measured.
- * Each one idles while the others take their turns and wakes slowly; `rewarmSeconds` covers that (RESULTS.md, item 17).
+ * Each one idles while the others take their turns and wakes slowly; `rewarmSeconds` covers that (investigation log, item 17).
  */
 export async function startSubjects(order: readonly Contender[], context: MeasureContext): Promise<Subject[]> {
   const started = await Promise.allSettled(order.map(async (contender) => contender.kind === 'http' ? httpSubject(contender, context) : pgbenchSubject(contender, context)));

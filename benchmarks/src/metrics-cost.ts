@@ -2,7 +2,7 @@
  * What recording the worker's metrics costs per /page: 3 lease-wait observations, 3
  * validation counts and 1 response (a count and a duration), through the real
  * WorkerMetrics, once in a tight loop and once amid allocation (as in a worker, where each
- * request allocates its own objects between these calls). Since RESULTS.md item 14 these
+ * request allocates its own objects between these calls). Since the change of investigation log item 14 these
  * are plain counts handed to prom-client at collection; before, each was a prom-client call.
  * `node benchmarks/dist/metrics-cost.js [--pages N] [--rounds N]`
  */

@@ -6,13 +6,18 @@ import { killAll, processTree } from './process-tree.js';
 
 /**
  * Starts one of the hand-written node:cluster contenders (`apps/<file>`) with `workers`
- * workers and resolves once its primary prints "ready" (every worker listens).
+ * workers (and `env` added to its environment) and resolves once its primary prints "ready" (every worker listens).
  */
-export async function startNodeClusterApp(file: string, databaseUrl: string, workers: number, timeoutMs = 30_000): Promise<RunningContender> {
+export async function startNodeClusterApp(
+  file: string,
+  databaseUrl: string,
+  workers: number,
+  { env = {}, timeoutMs = 30_000 }: { env?: Readonly<Record<string, string>>; timeoutMs?: number } = {},
+): Promise<RunningContender> {
   const port = await freePort();
   const applicationName = `bench_${path.basename(file, '.mjs')}_${port}`;
   const child = spawn(process.execPath, [appPath(file)], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: withApplicationName(databaseUrl, applicationName), WORKERS: String(workers) },
+    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: withApplicationName(databaseUrl, applicationName), WORKERS: String(workers) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

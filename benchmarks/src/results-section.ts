@@ -1,68 +1,86 @@
 import type { BenchRun } from './bench-run.js';
-import { ratioTable, renderMarkdown, resultsTable, supervisorTable, targetsTable, times } from './report.js';
+import { CONTENDERS } from './contenders.js';
+import { overviewTable, ratioTable, renderMarkdown, supervisorTable, targetsTable } from './report.js';
+import { TARGETS } from './targets.js';
 
-/** The generated part of RESULTS.md for one run: command, machine, method, tables, verdicts. */
+/** The targets line under their table: how many were met, and which had no alternative in the run. */
+function targetsSummary(run: BenchRun): string {
+  const judged = run.targets.filter((check) => check.isMet !== undefined);
+  const met = judged.filter((check) => check.isMet === true).length;
+  const label = (id: string): string => [...run.contenders, ...CONTENDERS].find((c) => c.id === id)?.label ?? id;
+  const absent = TARGETS.filter((target) => !run.targets.some((check) => check.against === target.against && check.workload === target.workload));
+  const missing = absent.length === 0 ? '' : ` Not in this run: ${absent.map((target) => `${label(target.against)} on /${target.workload}`).join('; ')}.`;
+  return `${met} of ${judged.length} targets met.${missing}`;
+}
+
+/** The generated part of RESULTS.md for one run: targets, chart and tables, the machine and the method, how to reproduce. */
 export function resultsSection(run: BenchRun): string {
   const { machine, settings } = run;
-  const verdict = (isMet: boolean): string =>
-    run.targets
-      .filter((check) => check.isMet === isMet)
-      .map((check) => `${check.target} — ${check.variant === 'pcluster' ? 'default' : '--prepare auto'}: ${times(check.ratio)}`)
-      .join('; ') || 'none';
+  const supervisorWorkers = run.supervisor.pcluster?.workers ?? run.supervisor.pm2?.workers;
+  const rounds = `${settings.rounds} round${settings.rounds === 1 ? '' : 's'}`;
   return `
-## pcluster against the alternatives (issue 6)
-
-\`\`\`
-${run.command}
-\`\`\`
-
-Run on ${run.date.slice(0, 10)}: ${machine.cores} cores (${machine.cpuModel}), Node.js ${machine.node}, PostgreSQL
-${machine.postgres} (system binaries, the project's harness: scram-sha-256, \`fsync=off\`), load from
-\`${machine.loadTool} -t2 -c${settings.connections}\` keep-alive on the same machine. Every HTTP contender runs
-${settings.workers} worker processes serving the same three routes with the same SQL (\`benchmarks/apps/\`):
-\`/page\` = 3 primary-key selects on a 10k-row table, \`/write\` = BEGIN, UPDATE, INSERT, COMMIT,
-\`/nodb\` = no database. ${settings.rounds} rounds; each starts every contender afresh (order reversed every other
-round) and leaves them all running, gives each ${settings.warmupSeconds} s of warm-up load on every route before any is
-measured (\`/nodb\` excepted: \`/page\` and \`/write\` run all it runs, and come first; fresh workers need ~5 s of load to reach their steady rate), then measures each route of each contender
-in ${settings.windows} windows of ${settings.windowSeconds} s, the contenders taking turns window by window
-(each in a different place of the order each time), so that the windows compared are seconds apart, not minutes;
-${settings.rewarmSeconds > 0 ? `each window comes right after ${settings.rewarmSeconds} s of unmeasured load on the same route, since a contender left idle during the others'
-turns serves its first second at ~60% of its steady rate (RESULTS.md, item 17)` : 'no load comes between a window and the idle time before it'}. A round's req/s is its requests over
-its windows' time; p50 and p99 are medians over its windows. The table gives medians over rounds; a ratio is the
-median over rounds of the two rates measured in the same round (the machine drifts between rounds); connections are
-the most client backends \`pg_stat_activity\` showed with the contender's own \`application_name\` (sampled every
-100 ms during its windows); RSS is the peak of the summed VmRSS
-of the contender's process tree (primary or PM2 daemon + workers; pgbench: its process); CPU µs/req is the
-user + system time (\`/proc/<pid>/stat\`, reaped children included) of the contender's tree and of the whole
-PostgreSQL server during its windows, divided by its requests: steadier than req/s on a shared machine.
-pgbench runs \`apps/pgbench-page.sql\` (one transaction = one page) with \`-c ${settings.workers} -j ${settings.workers} -T ${settings.windowSeconds}\` per window.
-Raw numbers: \`benchmarks/results/${run.resultsName}.json\`.
+pcluster against what a user could run instead, all measured in one run of \`${run.command}\` on ${run.date.slice(0, 10)}:
+every contender runs ${settings.workers} worker processes under ${settings.connections} keep-alive connections, serving the same
+three routes with the same SQL (\`benchmarks/apps/\`). Absolute req/s depend on the machine (this one is small and
+shared); the ratios, each taken between rates measured in the same round, are what carries over.
 
 ![req/s and connections per contender](chart.svg)
 
-${renderMarkdown(resultsTable(run.summaries))}
+## Targets (issue 25)
 
-### Ratios: pcluster ÷ each alternative (req/s; median over rounds of each round's own ratio)
+pcluster with default flags ÷ each alternative on one route; "measured" is the median over rounds of each round's own
+ratio, "per round" the range of those ratios and in how many rounds one alone reached the target.
 
-${renderMarkdown(ratioTable(run.measurements, run.contenders, run.settings.workloads))}
+${renderMarkdown(targetsTable(run.targets, run.contenders))}
 
-### Issue 6 targets (judged on \`/page\`)
+${targetsSummary(run)}
 
-The verdict is the median ratio's; "ratio per round" shows how far the rounds agree with it.
+## Results
 
-${renderMarkdown(targetsTable(run.targets))}
+Medians over ${rounds}; per-route ranges and every window: \`benchmarks/results/${run.resultsName}.json\`.
 
-**Met:** ${verdict(true)}.
+${renderMarkdown(overviewTable(run.summaries, run.contenders, settings.workloads))}
 
-**Missed:** ${verdict(false)}.
+\`/page\`: 3 parameterised primary-key selects on a 10k-row table, one after another, as app code writes them;
+\`/write\`: BEGIN, UPDATE, INSERT, COMMIT; \`/nodb\`: no database. Conns: the most client backends \`pg_stat_activity\`
+showed with the contender's own \`application_name\` (sampled every 100 ms). RSS: peak summed VmRSS of its process
+tree. CPU: user + system time of its process tree and of the whole PostgreSQL server, per request.
 
-### Supervisor, idle (${run.supervisor.pcluster?.workers ?? run.supervisor.pm2?.workers ?? 0} workers)
+${run.contenders.map((c) => `- **${c.label}** (\`${c.id}\`): ${c.description}`).join('\n')}
 
-${run.supervisor.pcluster === undefined && run.supervisor.pm2 === undefined ? 'Not measured in this run.' : renderMarkdown(supervisorTable(run.supervisor.pcluster, run.supervisor.pm2))}
+## pcluster ÷ each alternative, per route
 
-pcluster: ready = connected to PostgreSQL and listening, polled on \`/status\` every 25 ms; reload = \`kill -HUP\`
-until all workers are generation 2 (two at a time, make-before-break). PM2: \`wait_ready\` (ready = listening; its
-Pool connects on first use), \`pm2 start -i N\` until every instance is online, \`pm2 reload\` until it returns
-(PM2 replaces 2 instances at a time by default).
+${renderMarkdown(ratioTable(run.measurements, run.contenders, settings.workloads))}
+
+## Supervisor, idle${supervisorWorkers === undefined ? '' : ` (${supervisorWorkers} workers)`}
+
+${supervisorWorkers === undefined ? 'Not measured in this run.' : `${renderMarkdown(supervisorTable(run.supervisor.pcluster, run.supervisor.pm2))}
+
+Ready: connected and listening (pcluster: \`/status\` polled every 25 ms; PM2: \`wait_ready\`, its Pool connects on
+first use). Reload: \`kill -HUP\` until every worker is generation 2 against \`pm2 reload\` until it returns.`}
+
+## The machine and the method
+
+- Command: \`${run.command}\`
+- CPU: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb} GB; ${machine.kernel ?? 'kernel not recorded'}
+- Node.js ${machine.node}; PostgreSQL ${machine.postgres}, started by the bench (scram-sha-256, \`fsync=off\`)
+- Load: \`${machine.loadTool}\`, ${settings.connections} keep-alive connections, on the same machine; pgbench: \`-c ${settings.workers} -j ${settings.workers}\`, \`apps/pgbench-page.sql\` (one transaction = one page)
+- ${rounds}, each starting every contender afresh (in reverse order every other round) and warming each of its routes
+  for ${settings.warmupSeconds} s, then measuring each route in ${settings.windows} window${settings.windows === 1 ? '' : 's'} of ${settings.windowSeconds} s, the contenders taking turns window by window${
+  settings.rewarmSeconds > 0 ? `,\n  each window right after ${settings.rewarmSeconds} s of unmeasured load (an idle contender wakes slowly)` : ''}. A round's req/s is its
+  requests over its windows' time.
+
+## How to reproduce
+
+\`\`\`sh
+apt-get install wrk postgresql   # wrk: the load (else the bench uses autocannon); postgresql: pgbench and the server
+npm ci
+npm run bench         # the full run (~30 min): rewrites this file's generated part and chart.svg
+npm run bench:quick   # one short round, results JSON only: a check that everything runs, not a measurement
+node benchmarks/dist/bench.js --contenders pcluster,hand-rolled-pipeline --workloads page --no-docs   # a subset
+\`\`\`
+
+\`node benchmarks/dist/bench.js --help\` lists the options; \`benchmarks/README.md\` the diagnostic tools;
+\`node benchmarks/dist/render-results.js <results.json>\` rewrites this file and the chart from a saved run.
 `;
 }

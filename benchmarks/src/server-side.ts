@@ -4,7 +4,7 @@
  * with `--strace` the system calls the contender's backends make per page. pgbench runs the
  * same page (`-M prepared`, one client per worker) in the same rounds; its backends come and go
  * with each run, so its figures come from the postmaster's reaped children. This is the server
- * half of the "≥ 0.5× pgbench" target: what the database itself costs per page when HTTP
+ * half of the "≥ 0.8× pgbench" target: what the database itself costs per page when HTTP
  * contenders and their load share its cores, against what it costs under pgbench.
  * `node benchmarks/dist/server-side.js [--contenders id,id] [--rounds N] [--seconds N] [--strace]`
  */
@@ -25,7 +25,7 @@ const { values } = parseArgs({
   options: { contenders: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, strace: { type: 'boolean' } },
 });
 const httpContenders = CONTENDERS.filter((c): c is HttpContender => c.kind === 'http');
-const ids = (values.contenders ?? 'pcluster-prepare-auto,hand-rolled,original-recipe').split(',');
+const ids = (values.contenders ?? 'pcluster,hand-rolled-pipeline,postgresjs-1').split(',');
 const chosen = ids.map((id) => httpContenders.find((c) => c.id === id));
 const [rounds, seconds] = [values.rounds ?? '3', values.seconds ?? '4'].map(Number) as [number, number];
 if (chosen.includes(undefined) || ![rounds, seconds].every((n) => Number.isInteger(n) && n > 0)) {

@@ -14,7 +14,7 @@ import { seed } from './seed.js';
 const { values } = parseArgs({
   options: { contenders: { type: 'string' }, route: { type: 'string' }, windows: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' } },
 });
-const ids = (values.contenders ?? 'pcluster-prepare-auto,hand-rolled').split(',');
+const ids = (values.contenders ?? 'pcluster,hand-rolled-pipeline').split(',');
 const contenders = CONTENDERS.filter((c): c is HttpContender => c.kind === 'http' && ids.includes(c.id));
 const route = values.route ?? 'page';
 const windows = Number(values.windows ?? 6);
