@@ -21,6 +21,7 @@ const SPEC_METRICS: [name: string, type: string, label?: string][] = [
   ['pcluster_db_validations_total', 'counter', 'result'],
   ['pcluster_db_lease_wait_seconds', 'histogram'],
   ['pcluster_db_rollbacks_total', 'counter'],
+  ['pcluster_db_pipeline_depth', 'histogram'],
   ['pcluster_http_requests_total', 'counter', 'code'],
   ['pcluster_http_request_duration_seconds', 'histogram'],
   ['pcluster_worker_restarts_total', 'counter', 'reason'],
@@ -60,6 +61,9 @@ describe('/metrics', () => {
     expect(value(later, 'pcluster_http_requests_total{code="5xx"}')).to.equal(1);
     expect(value(later, 'pcluster_http_requests_total{code="2xx"}'), 'counters of the crashed worker are kept').to.be.at.least(3);
     expect(value(later, 'pcluster_http_request_duration_seconds_count')).to.be.at.least(4);
+    // Every statement written is observed once, at its depth (one at a time here): the count is at least the 2xx requests' statements.
+    expect(value(later, 'pcluster_db_pipeline_depth_bucket{le="1"}')).to.be.at.least(3);
+    expect(value(later, 'pcluster_db_pipeline_depth_count')).to.equal(value(later, 'pcluster_db_pipeline_depth_bucket{le="+Inf"}'));
     expect((await cluster.stop()).code).to.equal(0);
   });
 

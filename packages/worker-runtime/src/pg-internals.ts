@@ -11,7 +11,7 @@ import type { QueryCallback } from './query-runner.js';
 interface WireConnection {
   readonly parsedStatements: Record<string, string | undefined>;
   readonly submittedNamedStatements: Record<string, string | undefined>;
-  readonly stream: { destroy(): void };
+  readonly stream: { destroy(): void; cork(): void; uncork(): void };
   parse(query: { text: string; name?: string; types?: unknown }): void;
   bind(config: { portal: string; statement?: string; values?: unknown[]; binary?: boolean; valueMapper: (value: unknown) => unknown }): void;
   describe(message: { type: 'P'; name: string }): void;
@@ -159,6 +159,20 @@ export function forgetPreparedStatement(client: pg.Client, name: string): void {
 /** Closes the client's socket at once, without the Terminate message client.end() waits to send. */
 export function destroySocket(client: pg.Client): void {
   wireOf(client).stream.destroy();
+}
+
+/**
+ * Holds what is written on the client's socket until the event loop's check phase, so that the
+ * statements of every request served in this turn leave in one write (and reach the server in one
+ * read) instead of a system call each. node-postgres' own cork around each statement nests inside.
+ */
+export function corkUntilImmediate(client: pg.Client, uncorked: () => void): void {
+  const { stream } = wireOf(client);
+  stream.cork();
+  setImmediate(() => {
+    stream.uncork();
+    uncorked();
+  });
 }
 
 /**

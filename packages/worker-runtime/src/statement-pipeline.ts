@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import { DatabaseUnavailableError, TransactionLostError } from './errors.js';
+import { corkUntilImmediate } from './pg-internals.js';
 import type { PlannedStatement, QueryCallback } from './query-runner.js';
 
 /** One request's claim on the connection: statements of one session run in order, a transaction pins it. */
@@ -72,6 +73,8 @@ export class StatementPipeline {
   #pinnedTo: SessionLike | null = null;
   #pinnedAt = 0;
   #isRollbackQueued = false;
+  /** The client whose writes are held until this turn of the event loop ends (see corkUntilImmediate). */
+  #corked: pg.Client | null = null;
   #leakTimer: NodeJS.Timeout | undefined;
   /** One timer for the whole pipeline, due when the oldest waiting statement's lease runs out. */
   #leaseTimer: NodeJS.Timeout | undefined;
@@ -173,6 +176,12 @@ export class StatementPipeline {
       isAnswered = true;
       this.#answered(client, pending, error, result);
     };
+    if (this.#corked !== client) {
+      this.#corked = client;
+      corkUntilImmediate(client, () => {
+        this.#corked = null;
+      });
+    }
     try {
       pending.statement.run(client, this.#pinnedTo === pending.session, done);
     } catch (error) {
