@@ -44,23 +44,28 @@ interface Subject {
   command(port: number, metricsPort: number, databaseUrl: string): { args: string[]; env: NodeJS.ProcessEnv };
 }
 
-/** pcluster with one worker and --prepare auto; the worker gets minutes to boot under valgrind. */
+/** pcluster with one worker and its default flags; the worker gets minutes to boot under valgrind. */
 const pcluster = (id: string, cli: string, label: string): Subject => ({
   id, label,
   command: (port, metricsPort, databaseUrl) => ({
-    args: [cli, 'start', appPath('pcluster-app.mjs'), '--workers', '1', '--prepare', 'auto', '--port', String(port), '--metrics-port', String(metricsPort),
+    args: [cli, 'start', appPath('pcluster-app.mjs'), '--workers', '1', '--port', String(port), '--metrics-port', String(metricsPort),
       '--database-url', databaseUrl, '--log-format', 'json', '--name', `instructions${port}`, '--timeout', '120s'],
     env: process.env,
   }),
 });
 
+/** One of the node:cluster apps in apps/, with one worker. */
+const nodeClusterApp = (id: string, app: string, label: string, env: NodeJS.ProcessEnv = {}): Subject => ({
+  id, label,
+  command: (port, _metricsPort, databaseUrl) => ({ args: [appPath(app)], env: { ...process.env, ...env, PORT: String(port), WORKERS: '1', DATABASE_URL: databaseUrl } }),
+});
+
 const SUBJECTS: readonly Subject[] = [
-  pcluster('pcluster', CLI, 'pcluster --prepare auto'),
-  {
-    id: 'hand-rolled', label: 'hand-rolled ceiling',
-    command: (port, _metricsPort, databaseUrl) => ({ args: [appPath('hand-rolled.mjs')], env: { ...process.env, PORT: String(port), WORKERS: '1', DATABASE_URL: databaseUrl } }),
-  },
-  ...(values.baseline === undefined ? [] : [pcluster('baseline', path.resolve(values.baseline, 'packages/supervisor/dist/cli.js'), `pcluster --prepare auto (${path.basename(path.resolve(values.baseline))})`)]),
+  pcluster('pcluster', CLI, 'pcluster'),
+  nodeClusterApp('hand-rolled', 'hand-rolled.mjs', 'hand-rolled, one at a time'),
+  nodeClusterApp('hand-rolled-pipeline', 'hand-rolled-pipeline.mjs', 'hand-rolled pipeline ceiling'),
+  nodeClusterApp('postgresjs-1', 'postgresjs.mjs', 'Postgres.js, max: 1', { POSTGRES_MAX: '1' }),
+  ...(values.baseline === undefined ? [] : [pcluster('baseline', path.resolve(values.baseline, 'packages/supervisor/dist/cli.js'), `pcluster (${path.basename(path.resolve(values.baseline))})`)]),
 ];
 
 const ids = (values.subjects ?? (values.baseline === undefined ? 'pcluster,hand-rolled' : 'pcluster,baseline')).split(',');

@@ -7,7 +7,7 @@ import { runPlanned } from '../support/run-planned.js';
 /**
  * node-postgres 8.23 copies every query config object it is handed through
  * Object.getOwnPropertyDescriptors and Object.defineProperties before reading it, a slow path
- * that costs 1.1–1.6 µs a Query here against 0.06 µs without it (benchmarks/RESULTS.md, item 18); handed SQL text and values, it
+ * that costs 1.1–1.6 µs a Query here against 0.06 µs without it (measured with the bench's lab tools); handed SQL text and values, it
  * does not. QueryRunner on a real connection: statements given as text (what `db.query(text,
  * values)`, BEGIN and COMMIT are) reach node-postgres as text, named or not, and a config with
  * more in it than name, text and values still gets all of it.

@@ -3,7 +3,7 @@ import { startCluster, fixture } from '../support/cluster-process.js';
 import { getJson } from '../support/http.js';
 
 // On Node 20 an active AsyncLocalStorage puts promise hooks on every promise in the worker
-// (benchmarks/RESULTS.md); only an app that imports `db` pays for them.
+// (measured with the bench); only an app that imports `db` pays for them.
 describe('the AsyncLocalStorage behind import { db }', () => {
   it('is off for an app that only uses req.db, and on from the first request after it imports db', async () => {
     const cluster = await startCluster(fixture('req-db-only.mjs'), { workers: 1 });

@@ -94,7 +94,7 @@ export const HEALTHY_UPTIME_MS = 10_000;
  * boot (~0.3 s of Node start and module loading) needs no connection, so the second one gets that
  * far while the first connects, and then waits at the budget for the connection its predecessor
  * gives back: with the default budget's one spare connection, an 8-worker reload took 3.2 s one at
- * a time (benchmarks/RESULTS.md).
+ * a time (measured with the bench's supervisor timings).
  */
 const MAX_SUCCESSORS = 2;
 const RESPAWN_BASE_MS = 1_000;

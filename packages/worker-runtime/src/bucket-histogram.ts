@@ -5,7 +5,7 @@ import type { WorkerMetrics } from './protocol.js';
  * Histogram.get(), which the primary aggregates (AggregatorRegistry) and renders like every other metric.
  * prom-client's own observe() builds, validates and hashes a label set and looks buckets up by number-named
  * keys on each call; on the statement path (three lease waits and a duration per page) that and its counters
- * were ~9% of a worker's main-thread instructions per page (benchmarks/RESULTS.md, item 14).
+ * were ~9% of a worker's main-thread instructions per page (counted with callgrind).
  */
 export class BucketHistogram {
   readonly name: string;

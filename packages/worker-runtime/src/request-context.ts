@@ -5,7 +5,7 @@ import type { Db } from './db-session.js';
  * The AsyncLocalStorage behind `import { db }`, and whether anything imported `db` at all.
  *
  * On Node 20 an active AsyncLocalStorage turns on promise hooks for every promise in the process
- * (17–90 µs of worker CPU per 3-query page in benchmarks/RESULTS.md), so a worker whose app only uses
+ * (17–90 µs of worker CPU per 3-query page, measured), so a worker whose app only uses
  * `req.db` never runs requests inside it: the module that defines `db` sets `isWanted` when it is
  * evaluated, which is when the app (or anything it loads) imports it.
  */

@@ -33,7 +33,7 @@ interface InFlight {
 /**
  * The responses being served, as a doubly linked list rather than a Set: a Set keyed by each
  * request's young ServerResponse made every scavenge 3-4× slower (~1.4 ms → ~5 ms under load)
- * and cost ~25% of the worker's CPU per request (see benchmarks/RESULTS.md, issue 6).
+ * and cost ~25% of the worker's CPU per request (measured under load).
  */
 class InFlightList {
   #head: InFlight | null = null;
