@@ -9,6 +9,9 @@ describe('bad input exits with one clear line and the documented status', () => 
     { args: ['--workers', '0'], mentions: /--workers.*"0"/ },
     { args: ['--workers', '-3'], mentions: /--workers.*-3/ },
     { args: ['--timeout', 'banana'], mentions: /--timeout.*banana/ },
+    { args: ['--pipeline-depth', '0'], mentions: /--pipeline-depth.*\b0\b/ },
+    { args: ['--pipeline-depth', '-1'], mentions: /--pipeline-depth.*-1\b/ },
+    { args: ['--pipeline-depth', 'abc'], mentions: /--pipeline-depth.*abc/ },
     { args: ['--wrokers', '2'], mentions: /wrokers/ },
     { args: [], mentions: /not found.*missing-app\.js/, app: 'missing-app.js' },
   ];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startCluster, fixture } from '../support/cluster-process.js';
-import { useAdminClient } from '../support/database.js';
+import { useAdminClient, terminateBackends } from '../support/database.js';
 import { getJson } from '../support/http.js';
 
 describe('after a reconnect', () => {
@@ -18,7 +18,7 @@ describe('after a reconnect', () => {
     expect(named['n']).to.equal(42);
     expect((await getJson(`${cluster.url}/named`)).body['pid'], 'the statement is reused on the same connection').to.equal(named['pid']);
 
-    await admin().query('SELECT pg_terminate_backend($1)', [named['pid']]);
+    await terminateBackends(admin(), [named['pid']]);
     const again = (await getJson(`${cluster.url}/named`)).body;
     expect(again['pid']).not.to.equal(named['pid']);
     expect(again['n']).to.equal(42);

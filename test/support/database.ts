@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { waitFor } from './wait-for.js';
 
 /** A superuser connection to the test server, for assertions about what PostgreSQL sees (`pipeline`: as a worker's is). */
 export async function adminClient(options: { readonly pipeline?: boolean } = {}): Promise<pg.Client> {
@@ -32,4 +33,13 @@ export function useAdminClient(): () => pg.Client {
     if (client === undefined) throw new Error('the admin client is not connected yet');
     return client;
   };
+}
+
+/**
+ * Terminates the backends `pids` and resolves once PostgreSQL no longer shows them: pg_terminate_backend
+ * only signals, and a statement written before a backend acts on the signal fails with it (SPEC §3).
+ */
+export async function terminateBackends(admin: pg.Client, pids: readonly number[]): Promise<void> {
+  await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+  await waitFor(async () => (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)', [pids])).rows[0].n === 0, 10_000, `backends ${pids.join(', ')} to exit`);
 }
