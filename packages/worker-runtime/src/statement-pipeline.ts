@@ -251,11 +251,7 @@ export class StatementPipeline {
     if (thresholdMs > 0) this.#warnIfLeaked(session, thresholdMs);
   }
 
-  /**
-   * Warns once `session` has held the connection for `thresholdMs` by Date.now(). A timer runs on the
-   * event loop's own millisecond clock, truncated at other instants than Date.now()'s, so it can fire a
-   * millisecond before the threshold has passed by Date.now(): then it waits out the rest.
-   */
+  /** Warns once `session` has held the connection `thresholdMs` by Date.now() (a timer may fire a millisecond early: it waits out the rest). */
   #warnIfLeaked(session: SessionLike, thresholdMs: number): void {
     const heldMs = Date.now() - this.#pinnedAt;
     if (heldMs >= thresholdMs) {
