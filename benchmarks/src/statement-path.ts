@@ -19,7 +19,7 @@ export interface StatementPath {
 export async function openStatementPath(connectionString: string, applicationName: string): Promise<StatementPath> {
   const metrics = new WorkerMetrics(1);
   const keeper = new ConnectionKeeper(
-    { database: { connectionString, applicationName, session: {} }, validateAfterMs: 1_000, validationTimeoutMs: 1_000, connectionMaxAgeMs: 0 },
+    { database: { connectionString, applicationName, session: {}, isConfigured: true }, validateAfterMs: 1_000, validationTimeoutMs: 1_000, connectionMaxAgeMs: 0 },
     {
       stateChanged: (state) => (metrics.connectionState = state),
       validated: (result) => metrics.countValidation(result),

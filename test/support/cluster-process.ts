@@ -99,7 +99,8 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly name?: string;
   readonly databaseUrl?: string | null;
-  readonly port?: number;
+  /** null: no --port at all (an app that listens itself keeps the port it asks for). */
+  readonly port?: number | null;
   readonly metricsPort?: number;
   /** Run in a process group of its own, so a test can signal the whole group as a terminal's Ctrl-C does. */
   readonly ownProcessGroup?: boolean;
@@ -109,13 +110,13 @@ let sequence = 0;
 
 /** Starts `pcluster start <app>` on free ports with JSON logs; does not wait for readiness. */
 export async function spawnCluster(app: string, options: SpawnOptions = {}): Promise<ClusterProcess> {
-  const [port, metricsPort] = [options.port ?? (await freePort()), options.metricsPort ?? (await freePort())];
+  const [port, metricsPort] = [options.port === null ? 0 : options.port ?? (await freePort()), options.metricsPort ?? (await freePort())];
   const name = options.name ?? `t${process.pid}-${++sequence}`;
   const databaseUrl = options.databaseUrl === undefined ? process.env['PCLUSTER_TEST_DATABASE_URL'] : options.databaseUrl;
   const args = [
     CLI, 'start', app,
     '--workers', String(options.workers ?? 2),
-    '--port', String(port),
+    ...(options.port === null ? [] : ['--port', String(port)]),
     '--metrics-port', String(metricsPort),
     '--name', name,
     '--log-format', 'json',

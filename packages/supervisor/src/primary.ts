@@ -44,6 +44,8 @@ const WORKER_MAIN = createRequire(import.meta.url).resolve('@pcluster/worker-run
 export class Primary {
   readonly #options: StartOptions;
   readonly #database: DatabaseSettings;
+  /** Where the workers listen, when the app's own server asked for another port than --port (SPEC §2). */
+  #address: { readonly host: string; readonly port: number } | undefined;
   readonly #log: Logger;
   readonly #slots = new Map<number, Slot>();
   readonly #draining = new Set<WorkerHandle>();
@@ -227,6 +229,7 @@ export class Primary {
         return;
       case 'pcluster:ready':
         handle.update(message.status, now);
+        if (message.address !== undefined) this.#address = message.address;
         return this.#onReady(handle, now);
       case 'pcluster:pong':
         handle.update(message.status, now);
@@ -270,7 +273,7 @@ export class Primary {
     }
     if (!this.#hasEverBeenReady && this.#liveHandles().filter((h) => h.isReady).length >= this.#desired.workers) {
       this.#hasEverBeenReady = true;
-      const { host, port } = this.#options;
+      const { host, port } = this.#address ?? this.#options;
       this.#log.info({ workers: this.#desired.workers, url: `http://${host}:${port}` }, `all ${this.#desired.workers} workers ready on http://${host}:${port}`);
     }
   }

@@ -1,4 +1,4 @@
-import type { ServerBackend, WorkerMessage } from '@pcluster/worker-runtime/protocol';
+import { APP_CONNECTION_SUFFIX, type ServerBackend, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
 import type { Logger } from '@pcluster/worker-runtime/logger';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -68,7 +68,8 @@ export class ServerConnectionMonitor {
   #compare(backends: readonly ServerBackend[], handles: readonly WorkerHandle[], now: number): void {
     const owned = new Set(handles.map((h) => h.backendPid).filter((pid): pid is number => pid !== null));
     this.#events.counted(backends.length);
-    const unowned = backends.filter((b) => !owned.has(b.pid));
+    // The app's own connections (SPEC §2.1) count for the cluster, but belong to its worker processes, not to pcluster.
+    const unowned = backends.filter((b) => !owned.has(b.pid) && !b.applicationName.endsWith(APP_CONNECTION_SUFFIX));
     const orphans = unowned.filter((b) => this.#unownedLastRound.has(b.pid));
     this.#unownedLastRound = new Set(unowned.map((b) => b.pid));
     for (const pid of this.#orphanSince.keys()) if (!orphans.some((o) => o.pid === pid)) this.#orphanSince.delete(pid);

@@ -56,6 +56,7 @@ export class ConnectionKeeper {
   #reconnectAttempt = 0;
   #reconnecting: Promise<void> | null = null;
   #readyWaiters = new Set<() => void>();
+  #appSettings: pg.ClientConfig = {};
 
   constructor(settings: KeeperSettings, events: KeeperEvents = {}) {
     this.#settings = settings;
@@ -150,6 +151,11 @@ export class ConnectionKeeper {
     }
   }
 
+  /** Resolves once the connection is ready; rejects with DatabaseUnavailableError at `deadline`. */
+  whenReady(deadline: number): Promise<void> {
+    return this.#machine.state === 'ready' ? Promise.resolve() : this.#waitUntilReady(deadline);
+  }
+
   /** A reply came on `client`: it is alive now (the validation window starts again). */
   markAlive(client: pg.Client): void {
     if (client === this.#client) this.#lastUsedAt = Date.now();
@@ -182,10 +188,20 @@ export class ConnectionKeeper {
     this.#machine.transition('closed');
   }
 
+  /**
+   * Where to connect, when pcluster was told nothing (SPEC §2.1): the target and credentials of the first
+   * Pool/Client config the app creates. pcluster's own settings (application_name, session, pipelining) stay.
+   */
+  useAppSettings(config: pg.ClientConfig): void {
+    const { connectionString, host, port, database, user, password, ssl } = config;
+    this.#appSettings = Object.fromEntries(Object.entries({ connectionString, host, port, database, user, password, ssl }).filter(([, value]) => value !== undefined));
+  }
+
   #createClient(): pg.Client {
     const { database } = this.#settings;
     const client = new pg.Client({
       connectionString: database.connectionString,
+      ...this.#appSettings,
       application_name: database.applicationName,
       options: sessionOptions(database.session),
       keepAlive: true,

@@ -39,25 +39,58 @@ function configProblem(config: unknown): string | undefined {
   return undefined;
 }
 
-/** One request's (or setup's / teardown's) handle on the worker's connection. */
+/**
+ * One request's (or setup's / teardown's) handle on the worker's connection — or, as a companion, the
+ * part of a request that runs through one of the app's own pg Pool/Client handles (SPEC §2.1).
+ */
 export class DbSession implements Db, SessionLike {
   readonly label: string;
   readonly startedAt = Date.now();
   isEnded = false;
   isTransactionLost = false;
+  readonly owner: DbSession | null;
+  /** The app's own pg handles used while this session's request ran, each with its own session (SPEC §2.1). */
+  companions?: Map<object, DbSession>;
+  /**
+   * Awaited before this session's (and its companions') first statement: the boot's cluster-wide advisory
+   * lock, taken only when the boot touches the database (SPEC §2: load-time DDL does not race).
+   */
+  gate: (() => Promise<unknown>) | undefined;
   readonly #pipeline: StatementPipeline;
   readonly #runner: QueryRunner;
 
-  constructor(pipeline: StatementPipeline, runner: QueryRunner, label: string) {
+  /** `owner`: the request this session works for (itself when omitted); null for background work. */
+  constructor(pipeline: StatementPipeline, runner: QueryRunner, label: string, owner?: DbSession | null) {
     this.#pipeline = pipeline;
     this.#runner = runner;
     this.label = label;
+    this.owner = owner === undefined ? this : owner;
   }
 
   query<R extends QueryResultRow = any>(textOrConfig: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
     const problem = typeof textOrConfig === 'string' ? undefined : configProblem(textOrConfig);
     if (problem !== undefined) return Promise.reject(new PclusterError('PCLUSTER_BAD_QUERY', problem));
+    const gate = this.owner?.gate;
+    if (gate !== undefined) return gate().then(() => this.#pipeline.submit<QueryResult<R>>(this, this.#runner.plan(textOrConfig, values)));
     return this.#pipeline.submit<QueryResult<R>>(this, this.#runner.plan(textOrConfig, values));
+  }
+
+  /** The session `handle` (one of the app's own pg Pools or Clients) runs in while this request lasts. */
+  companion(handle: object, label: string): DbSession {
+    const companions = (this.companions ??= new Map());
+    let session = companions.get(handle);
+    if (session === undefined) {
+      session = new DbSession(this.#pipeline, this.#runner, `${this.label} via ${label}`, this);
+      companions.set(handle, session);
+    }
+    return session;
+  }
+
+  /** Forgets `handle`'s companion (a released pool client): its next use in this request starts afresh. */
+  dropCompanion(handle: object): DbSession | undefined {
+    const session = this.companions?.get(handle);
+    this.companions?.delete(handle);
+    return session;
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

@@ -41,3 +41,17 @@ export class NoRequestContextError extends PclusterError {
     super('PCLUSTER_NO_CONTEXT', 'db used outside a request, setup() or teardown(), or first imported while a request ran; use req.db, call it from a handler, or import it at the top of the app module');
   }
 }
+
+/**
+ * A statement came through one handle while another handle of the same request holds the worker's one
+ * connection in a transaction: waiting would never end (the transaction waits for this request), so it fails at once.
+ */
+export class ConnectionPinnedError extends PclusterError {
+  constructor(waiting: string, holder: string) {
+    super(
+      'PCLUSTER_CONNECTION_PINNED',
+      `${waiting}: the worker's one connection is in a transaction opened by ${holder} for the same request; ` +
+        'run this query through that transaction\'s handle (the trx / tx / client that ran BEGIN), or after it commits',
+    );
+  }
+}

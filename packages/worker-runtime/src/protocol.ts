@@ -14,6 +14,11 @@ export interface DatabaseSettings {
   readonly applicationName: string;
   /** Session settings sent in the startup packet (`-c key=value`), so they hold after every reconnect. */
   readonly session: Readonly<Record<string, string>>;
+  /**
+   * False when pcluster was told nothing about the database (no --database-url, DATABASE_URL, PG* variables or
+   * --embedded-postgres): the worker then takes its settings from the first Pool/Client config the app creates.
+   */
+  readonly isConfigured: boolean;
 }
 
 export interface WorkerConfig {
@@ -23,8 +28,18 @@ export interface WorkerConfig {
   readonly appPath: string;
   readonly port: number;
   readonly host: string;
+  /**
+   * Whether --port / PORT and --host were given: an app that calls listen() itself (SPEC §2) keeps the
+   * port and host it asked for unless these say otherwise.
+   */
+  readonly isPortExplicit: boolean;
+  readonly isHostExplicit: boolean;
   readonly database: DatabaseSettings;
+  /** `on`: the app's own `pg` gets stand-ins running on the worker's connection (SPEC §2.1). */
+  readonly pgCompat: 'on' | 'off';
   readonly gracefulTimeoutMs: number;
+  /** --timeout: also how long an app that exports no handler has to call listen() (SPEC §2). */
+  readonly timeoutMs: number;
   readonly leaseTimeoutMs: number;
   readonly validateAfterMs: number;
   readonly validationTimeoutMs: number;
@@ -39,6 +54,12 @@ export interface WorkerConfig {
   readonly pipelineDepth: number;
   readonly logFormat: 'pretty' | 'json';
 }
+
+/**
+ * Suffix of the application_name (PGAPPNAME) the app's own connections get (`--pg-compat off`, a second
+ * database): PostgreSQL's count for the cluster includes them; the orphan check leaves them alone.
+ */
+export const APP_CONNECTION_SUFFIX = ':app';
 
 /** An error as it crosses IPC: a stable code callers match on, and one human line. */
 export interface SerializedError {
@@ -69,7 +90,8 @@ export type PrimaryMessage =
 export type WorkerMessage =
   | { readonly type: 'pcluster:hello' }
   | { readonly type: 'pcluster:connect-request' }
-  | { readonly type: 'pcluster:ready'; readonly status: WorkerStatus }
+  /** `address`: where it listens, for an app that started its own server (SPEC §2). */
+  | { readonly type: 'pcluster:ready'; readonly status: WorkerStatus; readonly address?: { readonly host: string; readonly port: number } }
   | { readonly type: 'pcluster:pong'; readonly status: WorkerStatus }
   | { readonly type: 'pcluster:boot-failed'; readonly error: SerializedError }
   | { readonly type: 'pcluster:db-state'; readonly state: ConnectionState; readonly backendPid: number | null }

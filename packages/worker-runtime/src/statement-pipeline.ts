@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ConnectionKeeper } from './connection-keeper.js';
-import { DatabaseUnavailableError, TransactionLostError } from './errors.js';
+import { ConnectionPinnedError, DatabaseUnavailableError, TransactionLostError } from './errors.js';
 import { corkUntilImmediate } from './pg-internals.js';
 import type { PlannedStatement, QueryCallback } from './query-runner.js';
 
@@ -10,6 +10,13 @@ export interface SessionLike {
   readonly startedAt: number;
   isEnded: boolean;
   isTransactionLost: boolean;
+  /**
+   * The request (or boot) this session works for; null for background work. Two sessions of one owner
+   * cannot wait on each other's transaction: that would never end (SPEC §2.1, PCLUSTER_CONNECTION_PINNED).
+   */
+  readonly owner: SessionLike | null;
+  /** Sessions of the app's own pg handles used for this one (SPEC §2.1): they end with it. */
+  readonly companions?: ReadonlyMap<unknown, SessionLike>;
 }
 
 interface PendingStatement {
@@ -46,6 +53,10 @@ function endsSession(error: unknown): boolean {
 /** An ErrorResponse from the server: the connection answered, so it is alive. */
 function isServerError(error: unknown): boolean {
   return typeof (error as { severity?: unknown } | null)?.severity === 'string';
+}
+
+function isSameOwner(a: SessionLike, b: SessionLike): boolean {
+  return a.owner !== null && a.owner === b.owner;
 }
 
 const ROLLBACK: PlannedStatement = { isBarrier: true, run: (client, _inTx, done) => client.query('ROLLBACK', done) };
@@ -93,6 +104,8 @@ export class StatementPipeline {
   /** Runs the statement when its turn comes; rejects with DatabaseUnavailableError after the lease timeout. */
   submit<T>(session: SessionLike, statement: PlannedStatement): Promise<T> {
     if (session.isTransactionLost) return Promise.reject(new TransactionLostError());
+    const pinned = this.#pinnedTo;
+    if (pinned !== null && pinned !== session && isSameOwner(pinned, session)) return Promise.reject(new ConnectionPinnedError(session.label, pinned.label));
     return new Promise<T>((resolve, reject) => {
       this.#waiting.push({ session, statement, resolve: resolve as (value: unknown) => void, reject, enqueuedAt: Date.now() });
       this.#pulse();
@@ -104,6 +117,7 @@ export class StatementPipeline {
   endSession(session: SessionLike): void {
     session.isEnded = true;
     if (this.#pinnedTo === session && this.#inFlight === 0 && !this.#isBarrierOut) this.#rollBack(session);
+    if (session.companions !== undefined) for (const companion of session.companions.values()) this.endSession(companion);
   }
 
   /** The connection was lost: a pinned transaction is gone, so its session is told and the pin released. */
@@ -247,6 +261,11 @@ export class StatementPipeline {
     if (this.#pinnedTo === session) return;
     this.#pinnedTo = session;
     this.#pinnedAt = Date.now();
+    // Statements another handle of the same request queued while this transaction was being opened would wait for it forever.
+    for (const pending of this.#waiting.filter((p) => p.session !== session && isSameOwner(p.session, session))) {
+      this.#waiting.splice(this.#waiting.indexOf(pending), 1);
+      pending.reject(new ConnectionPinnedError(pending.session.label, session.label));
+    }
     const thresholdMs = this.#settings.leakThresholdMs;
     if (thresholdMs > 0) this.#warnIfLeaked(session, thresholdMs);
   }

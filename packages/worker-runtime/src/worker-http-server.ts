@@ -10,7 +10,7 @@ import type { WorkerMetrics } from './worker-metrics.js';
 const IDLE_SOCKET_GRACE_MS = 250;
 
 export interface WorkerHttpServerDeps {
-  readonly app: AppModule;
+  readonly app: Pick<AppModule, 'listener'>;
   readonly pipeline: StatementPipeline;
   readonly openSession: (label: string) => DbSession;
   readonly metrics: WorkerMetrics;
@@ -71,9 +71,23 @@ export class WorkerHttpServer {
   readonly #inFlight = new InFlightList();
   #isDraining = false;
 
-  constructor(deps: WorkerHttpServerDeps) {
+  constructor(deps: WorkerHttpServerDeps, adopted?: http.Server) {
     this.#deps = deps;
-    this.server = http.createServer((req, res) => this.#onRequest(req, res));
+    this.server = adopted ?? http.createServer();
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+  }
+
+  /**
+   * Serves through a server the app created and asked to listen (SPEC §2): its request listeners run
+   * behind pcluster's, so every request gets what an exported handler's gets.
+   */
+  static adopt(server: http.Server, deps: Omit<WorkerHttpServerDeps, 'app'>): WorkerHttpServer {
+    const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    const listener = (req: IncomingMessage, res: ServerResponse): void => {
+      for (const appListener of listeners) appListener.call(server, req, res);
+    };
+    return new WorkerHttpServer({ ...deps, app: { listener } }, server);
   }
 
   /** Listens on the cluster's shared port; rejects with the listen error (EADDRINUSE, EACCES). */

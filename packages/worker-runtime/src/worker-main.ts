@@ -1,43 +1,13 @@
 /**
- * Entry point of a pcluster worker process (forked by the primary with node:cluster).
- * Boot order: configuration over IPC, one database connection, the app module, its
- * setup(), then listen and report ready. Any boot failure is reported once and ends
- * the process with the exit code the primary understands (3 app, 4 database).
+ * Entry point of a pcluster worker process (forked by the primary with node:cluster): boots when the
+ * primary sends its configuration (worker-boot.ts), then answers the primary's messages and drains on
+ * its word, on SIGTERM, or when the primary is gone.
  */
-import { loadAppModule, type AppModule, type LifecycleHook } from './app-module.js';
-import { ConnectionKeeper } from './connection-keeper.js';
-import { DbSession } from './db-session.js';
-import { createLogger, type Logger } from './logger.js';
-import {
-  isPrimaryMessage,
-  WORKER_EXIT,
-  type ConnectionState,
-  type PrimaryMessage,
-  type SerializedError,
-  type WorkerConfig,
-  type WorkerMessage,
-  type WorkerStatus,
-} from './protocol.js';
-import { QueryRunner } from './query-runner.js';
+import { failAppBoot, describeThrown, send } from './ipc.js';
+import { isPrimaryMessage, type PrimaryMessage } from './protocol.js';
 import { redactSecrets } from './redact.js';
-import { runHookWithDb } from './request-context.js';
-import { StatementPipeline } from './statement-pipeline.js';
-import { WorkerHttpServer } from './worker-http-server.js';
-import { WorkerMetrics } from './worker-metrics.js';
-
-interface Worker {
-  readonly config: WorkerConfig;
-  readonly log: Logger;
-  readonly metrics: WorkerMetrics;
-  readonly keeper: ConnectionKeeper;
-  readonly pipeline: StatementPipeline;
-  readonly openSession: (label: string) => DbSession;
-  app?: AppModule;
-  http?: WorkerHttpServer;
-  isDraining: boolean;
-  /** Settles when setup() has (a drain waits for it: teardown runs after setup, never beside it). */
-  setupSettled?: Promise<void>;
-}
+import { runHookIn, bootWorker } from './worker-boot.js';
+import { createWorker, type Worker } from './worker.js';
 
 let worker: Worker | undefined;
 let grantConnection: (() => void) | undefined;
@@ -45,138 +15,10 @@ const connectionGranted = new Promise<void>((resolve) => {
   grantConnection = resolve;
 });
 
-function send(message: WorkerMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.connected) return resolve();
-    process.send!(message, undefined, undefined, () => resolve());
-  });
-}
-
-function status(w: Worker): WorkerStatus {
-  return {
-    requests: w.metrics.requests,
-    rssBytes: process.memoryUsage.rss(),
-    db: { state: w.keeper.state, backendPid: w.keeper.backendPid, lastValidatedAt: w.keeper.lastValidatedAt?.toISOString() ?? null },
-  };
-}
-
-async function failBoot(exitCode: number, error: SerializedError): Promise<never> {
-  await send({ type: 'pcluster:boot-failed', error });
-  process.exit(exitCode);
-}
-
-/** What a module or hook threw, as text: `throw null` and objects without a prototype have no String() of their own. */
-function describeThrown(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
-function appError(code: string, prefix: string, error: unknown): SerializedError {
-  const message = error instanceof Error ? error.message : describeThrown(error);
-  const detail = error instanceof Error ? error.stack : undefined;
-  return { code, message: redactSecrets(`${prefix}${message}`), ...(detail === undefined ? {} : { detail: redactSecrets(detail) }) };
-}
-
-async function runHook(w: Worker, name: 'setup' | 'teardown', hook: LifecycleHook | undefined): Promise<void> {
-  if (hook === undefined) return;
-  const session = w.openSession(name);
-  try {
-    await runHookWithDb(session, () => hook({ db: session, workerId: w.config.slot, log: w.log }));
-  } finally {
-    w.pipeline.endSession(session);
-  }
-}
-
-let lastReportedState: ConnectionState | undefined;
-let lastReportedPid: number | null = null;
-
-function createWorker(config: WorkerConfig): Worker {
-  const log = createLogger({ format: config.logFormat, base: { worker: config.slot, pid: process.pid } });
-  const metrics = new WorkerMetrics(config.slot);
-  const keeper = new ConnectionKeeper(config, {
-    stateChanged: (state, backendPid) => {
-      metrics.connectionState = state;
-      if (state === lastReportedState && backendPid === lastReportedPid) return;
-      lastReportedState = state;
-      lastReportedPid = backendPid;
-      void send({ type: 'pcluster:db-state', state, backendPid });
-    },
-    connected: (result, error) => {
-      metrics.connects.inc({ result });
-      if (result === 'failure' && worker?.app !== undefined) log.warn({ err: error }, 'database reconnect failed');
-      if (result === 'success' && worker?.app !== undefined) log.info({ backendPid: keeper.backendPid }, 'database reconnected');
-    },
-    validated: (result) => metrics.countValidation(result),
-    lost: (error) => {
-      log.warn({ err: error }, 'database connection lost; reconnecting');
-      pipeline.connectionLost();
-    },
-  });
-  const pipeline = new StatementPipeline(keeper, config, {
-    written: (seconds, depth) => {
-      metrics.leaseWait.observe(seconds);
-      metrics.pipelineDepth.observe(depth);
-    },
-    rolledBack: (session, heldMs) => {
-      metrics.rollbacks.inc();
-      log.warn({ request: session.label, durationMs: Date.now() - session.startedAt, heldMs }, 'request finished inside a transaction; rolled back');
-    },
-    leaked: (session, heldMs) => log.warn({ request: session.label, heldMs }, 'request has held the connection in a transaction past --leak-threshold'),
-  });
-  const runner = new QueryRunner(config.prepare);
-  const openSession = (label: string): DbSession => new DbSession(pipeline, runner, label);
-  return { config, log, metrics, keeper, pipeline, openSession, isDraining: false };
-}
-
-async function boot(config: WorkerConfig): Promise<void> {
+async function boot(config: Extract<PrimaryMessage, { type: 'pcluster:configure' }>['config']): Promise<void> {
   process.title = `pcluster worker ${config.name}:${config.slot}`;
-  const w = (worker = createWorker(config));
-  // The primary's connection budget decides when this worker may open its connection.
-  await send({ type: 'pcluster:connect-request' });
-  await connectionGranted;
-  try {
-    await w.keeper.open(config.waitForDbMs, (error, delayMs) =>
-      w.log.warn({ err: error, retryInMs: delayMs }, 'database unreachable; waiting for it (--wait-for-db)'),
-    );
-  } catch (error) {
-    const summary = (error as { summary?: string }).summary ?? String(error);
-    return failBoot(WORKER_EXIT.databaseUnreachable, { code: 'PCLUSTER_DB_CONNECT', message: redactSecrets(summary) });
-  }
-  // A drain that came during the boot (a stop, a scale-down) wins, at every step: this worker never takes traffic.
-  if (w.isDraining) return;
-  try {
-    w.app = await loadAppModule(config.appPath);
-  } catch (error) {
-    const code = (error as { code?: string } | null | undefined)?.code === 'PCLUSTER_BAD_MODULE' ? 'PCLUSTER_BAD_MODULE' : 'PCLUSTER_APP_LOAD';
-    const prefix = code === 'PCLUSTER_BAD_MODULE' ? '' : `${config.appPath} failed to load: `;
-    return failBoot(WORKER_EXIT.appBootFailed, appError(code, prefix, error));
-  }
-  if (w.isDraining) return;
-  const setup = runHook(w, 'setup', w.app.setup);
-  w.setupSettled = setup.then(() => {}, () => {});
-  try {
-    await setup;
-  } catch (error) {
-    return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_APP_SETUP', `${config.appPath}: setup() failed: `, error));
-  }
-  if (w.isDraining) return;
-  const afterResponse =
-    config.maxRequests > 0
-      ? () => {
-          if (w.metrics.requests === config.maxRequests) void send({ type: 'pcluster:pong', status: status(w) });
-        }
-      : undefined;
-  w.http = new WorkerHttpServer({ app: w.app, pipeline: w.pipeline, openSession: w.openSession, metrics: w.metrics, log: w.log, ...(afterResponse === undefined ? {} : { afterResponse }) });
-  try {
-    await w.http.listen(config.port, config.host);
-  } catch (error) {
-    return failBoot(WORKER_EXIT.appBootFailed, appError('PCLUSTER_LISTEN', `cannot listen on ${config.host}:${config.port}: `, error));
-  }
-  w.log.debug({ backendPid: w.keeper.backendPid, generation: config.generation }, 'worker ready');
-  await send({ type: 'pcluster:ready', status: status(w) });
+  worker = createWorker(config);
+  await bootWorker(worker, connectionGranted);
 }
 
 /** Stops taking requests, lets in-flight ones finish, runs teardown, closes the connection, exits 0. */
@@ -186,10 +28,13 @@ async function drain(w: Worker): Promise<void> {
   const startedAt = Date.now();
   await w.http?.drain(w.config.gracefulTimeoutMs);
   await w.setupSettled;
+  const session = w.openSession('teardown');
   try {
-    await runHook(w, 'teardown', w.app?.teardown);
+    await runHookIn(w, session, w.app?.teardown);
   } catch (error) {
     w.log.error({ err: error }, 'teardown() failed');
+  } finally {
+    w.pipeline.endSession(session);
   }
   await w.keeper.close();
   w.log.debug({ drainMs: Date.now() - startedAt }, 'worker drained');
@@ -240,7 +85,7 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
       grantConnection?.();
       return;
     case 'pcluster:ping':
-      if (worker !== undefined) await send({ type: 'pcluster:pong', status: status(worker) });
+      if (worker !== undefined) await send({ type: 'pcluster:pong', status: worker.status() });
       return;
     case 'pcluster:drain':
       if (worker !== undefined) await drain(worker);
@@ -255,7 +100,7 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
         type: 'pcluster:collected',
         requestId: message.requestId,
         metrics: message.withMetrics ? await worker.metrics.snapshot() : null,
-        status: status(worker),
+        status: worker.status(),
       });
       return;
   }
@@ -266,7 +111,7 @@ process.on('message', (message: unknown) => {
   onMessage(message).catch(async (error: unknown) => {
     // Each step reports its own failure; this is the net under them: a worker that cannot go on says why and leaves.
     const detail = redactSecrets(error instanceof Error ? (error.stack ?? error.message) : describeThrown(error));
-    if (worker?.app === undefined) return failBoot(WORKER_EXIT.appBootFailed, { code: 'PCLUSTER_APP_LOAD', message: detail });
+    if (worker?.app === undefined && worker?.http === undefined) return failAppBoot({ code: 'PCLUSTER_APP_LOAD', message: detail });
     worker.log.error({ message: message.type, err: error }, 'worker failed handling a message from the primary; exiting');
     process.exit(1);
   });

@@ -32,6 +32,10 @@ export class WorkerMetrics {
     name: 'pcluster_db_rollbacks_total', help: 'Transactions left open by a finished request and rolled back by pcluster.',
     registers: [this.registry],
   });
+  readonly foreignClients = new Gauge({
+    name: 'pcluster_db_foreign_clients', help: 'Connections the app opened itself through its own pg, outside the one per worker (SPEC §2.1).',
+    registers: [this.registry], aggregator: 'sum',
+  });
   readonly #responseCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   readonly httpRequests = new Counter({
     name: 'pcluster_http_requests_total', help: 'HTTP responses by status class.',
@@ -56,6 +60,7 @@ export class WorkerMetrics {
     for (const result of ['success', 'failure']) this.connects.inc({ result }, 0);
     for (const result of ['ok', 'failed', 'skipped']) this.validations.inc({ result }, 0);
     this.rollbacks.inc(0);
+    this.foreignClients.set(0);
   }
 
   /** Counts one lease's validation outcome (skipped on almost every statement). */

@@ -1,0 +1,75 @@
+/** One worker process' parts: its connection, the pipeline on it, its metrics and log, and (once booted) its app and server. */
+import type { AppModule } from './app-module.js';
+import { ConnectionKeeper } from './connection-keeper.js';
+import { DbSession } from './db-session.js';
+import { send } from './ipc.js';
+import { createLogger, type Logger } from './logger.js';
+import type { ConnectionState, WorkerConfig, WorkerStatus } from './protocol.js';
+import { QueryRunner } from './query-runner.js';
+import { StatementPipeline } from './statement-pipeline.js';
+import type { WorkerHttpServer } from './worker-http-server.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+export interface Worker {
+  readonly config: WorkerConfig;
+  readonly log: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly keeper: ConnectionKeeper;
+  readonly pipeline: StatementPipeline;
+  readonly runner: QueryRunner;
+  /** A session for a request (its own owner), or for work on behalf of `owner` (null: background). */
+  readonly openSession: (label: string, owner?: DbSession | null) => DbSession;
+  readonly status: () => WorkerStatus;
+  app?: AppModule | undefined;
+  http?: WorkerHttpServer;
+  isDraining: boolean;
+  /** Settles when setup() has (a drain waits for it: teardown runs after setup, never beside it). */
+  setupSettled?: Promise<void>;
+}
+
+export function createWorker(config: WorkerConfig): Worker {
+  const log = createLogger({ format: config.logFormat, base: { worker: config.slot, pid: process.pid } });
+  const metrics = new WorkerMetrics(config.slot);
+  let lastReportedState: ConnectionState | undefined;
+  let lastReportedPid: number | null = null;
+  let isBooted = false;
+  const keeper = new ConnectionKeeper(config, {
+    stateChanged: (state, backendPid) => {
+      metrics.connectionState = state;
+      if (state === lastReportedState && backendPid === lastReportedPid) return;
+      lastReportedState = state;
+      lastReportedPid = backendPid;
+      void send({ type: 'pcluster:db-state', state, backendPid });
+    },
+    connected: (result, error) => {
+      metrics.connects.inc({ result });
+      if (result === 'failure' && isBooted) log.warn({ err: error }, 'database reconnect failed');
+      if (result === 'success' && isBooted) log.info({ backendPid: keeper.backendPid }, 'database reconnected');
+      if (result === 'success') isBooted = true;
+    },
+    validated: (result) => metrics.countValidation(result),
+    lost: (error) => {
+      log.warn({ err: error }, 'database connection lost; reconnecting');
+      pipeline.connectionLost();
+    },
+  });
+  const pipeline = new StatementPipeline(keeper, config, {
+    written: (seconds, depth) => {
+      metrics.leaseWait.observe(seconds);
+      metrics.pipelineDepth.observe(depth);
+    },
+    rolledBack: (session, heldMs) => {
+      metrics.rollbacks.inc();
+      log.warn({ request: session.label, durationMs: Date.now() - session.startedAt, heldMs }, 'request finished inside a transaction; rolled back');
+    },
+    leaked: (session, heldMs) => log.warn({ request: session.label, heldMs }, 'request has held the connection in a transaction past --leak-threshold'),
+  });
+  const runner = new QueryRunner(config.prepare);
+  const openSession = (label: string, owner?: DbSession | null): DbSession => new DbSession(pipeline, runner, label, owner);
+  const status = (): WorkerStatus => ({
+    requests: metrics.requests,
+    rssBytes: process.memoryUsage.rss(),
+    db: { state: keeper.state, backendPid: keeper.backendPid, lastValidatedAt: keeper.lastValidatedAt?.toISOString() ?? null },
+  });
+  return { config, log, metrics, keeper, pipeline, runner, openSession, status, isDraining: false };
+}

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { fixture, spawnCluster, startCluster } from '../support/cluster-process.js';
+import { clusterBackends, useAdminClient } from '../support/database.js';
+import { freePort } from '../support/free-port.js';
+import { getJson, metricValue } from '../support/http.js';
+
+/** The cluster's /metrics text. */
+async function metricsText(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
+describe('an app that calls listen() itself and brings its own pg.Pool runs unchanged (SPEC §2, §2.1)', () => {
+  const admin = useAdminClient();
+
+  it('serves on --port through pcluster, on the workers\' own connections, with metrics and req.db', async () => {
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 2, env: { APP_PORT: String(await freePort()) } });
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 20; i++) {
+      const { status, body } = await getJson(`${cluster.url}/pids`);
+      expect(status).to.equal(200);
+      expect(body['hasReqDb']).to.equal(true);
+      seen.set(body['workerPid'], body['backendPid']);
+    }
+    const backends = await clusterBackends(admin(), cluster.name);
+    expect(backends).to.have.length(2);
+    expect(backends.map((b) => b.pid)).to.include.members([...seen.values()]);
+    expect(metricValue(await metricsText(cluster.metricsUrl), 'pcluster_http_requests_total{code="2xx"}')).to.be.at.least(20);
+    expect((await cluster.stop()).code).to.equal(0);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
+  });
+
+  it('keeps the port the app asked for when --port is not given', async () => {
+    const appPort = await freePort();
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 1, port: null, env: { APP_PORT: String(appPort), PORT: '' } });
+    const { status } = await getJson(`http://127.0.0.1:${appPort}/pids`);
+    expect(status).to.equal(200);
+    expect(cluster.logs().some((line) => String(line.msg).includes(`workers ready on http://0.0.0.0:${appPort}`)), cluster.stdout).to.equal(true);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('rolls back a transaction a pool client left open when the response ended, and counts it', async () => {
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 1, env: { APP_PORT: String(await freePort()) } });
+    expect((await getJson(`${cluster.url}/leave-open`, { method: 'POST' })).status).to.equal(200);
+    for (let i = 0; i < 5; i++) {
+      const { body } = await getJson(`${cluster.url}/in-transaction`);
+      expect(body['assigned']).to.equal(false);
+    }
+    const { rows } = await admin().query<{ state: string }>('SELECT state FROM pg_stat_activity WHERE application_name = $1', [`pcluster:${cluster.name}:1`]);
+    expect(rows.map((r) => r.state)).to.deep.equal(['idle']);
+    expect(metricValue(await metricsText(cluster.metricsUrl), 'pcluster_db_rollbacks_total')).to.equal(1);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('fails a query through a second handle of the same request at once with PCLUSTER_CONNECTION_PINNED', async () => {
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 1, env: { APP_PORT: String(await freePort()) } });
+    const { status, body } = await getJson(`${cluster.url}/pinned`);
+    expect(status).to.equal(200);
+    expect(body['code']).to.equal('PCLUSTER_CONNECTION_PINNED');
+    expect(body['message']).to.match(/pg Pool #\d+.*in a transaction opened by .*pg Pool #\d+ client #\d+/);
+    expect(body['ms']).to.be.below(1_000);
+    expect((await getJson(`${cluster.url}/pids`)).status).to.equal(200);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('exit 3 naming both forms when the app neither exports a handler nor listens within --timeout', async () => {
+    const cluster = await spawnCluster(fixture('exports-nothing.mjs'), { workers: 2, args: ['--timeout', '2s'] });
+    expect((await cluster.exited).code).to.equal(3);
+    expect(cluster.stderr).to.match(/exports-nothing\.mjs exports nothing and did not call listen\(\) within 2s/);
+    expect(cluster.stderr).to.include('export a (req, res) function as default or a named "handler"').and.to.include('app.listen(port)');
+  });
+
+  it('exit 3 when the app listens on two ports', async () => {
+    const env = { APP_PORT: String(await freePort()), APP_PORT_2: String(await freePort()) };
+    const cluster = await spawnCluster(fixture('listens-twice.mjs'), { workers: 2, env });
+    expect((await cluster.exited).code).to.equal(3);
+    expect(cluster.stderr).to.match(new RegExp(`listens on port ${env.APP_PORT} and on port ${env.APP_PORT_2}; pcluster serves one port per worker`));
+  });
+});
+
+describe('module hooks and database work at load (SPEC §2)', () => {
+  const admin = useAdminClient();
+
+  it('reads setup() from a CommonJS module.exports that Node\'s export detection cannot see', async () => {
+    const cluster = await startCluster(fixture('cjs-setup.cjs'), { workers: 1 });
+    expect((await getJson(`${cluster.url}/answer`)).body).to.deep.equal({ answer: 42 });
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('runs load-time DDL of 4 workers on their own connections, one worker at a time, from an empty database', async () => {
+    for (let round = 1; round <= 3; round++) {
+      const table = `load_ddl_${process.pid}_${round}`;
+      await admin().query(`DROP TABLE IF EXISTS ${table}, ${table}_setup`);
+      const cluster = await startCluster(fixture('load-time-ddl.mjs'), { workers: 4, env: { DDL_TABLE: table } });
+      const { status, body } = await getJson(`${cluster.url}/x`);
+      expect(status).to.equal(200);
+      expect((await clusterBackends(admin(), cluster.name)).map((b) => b.pid)).to.include(body['backend']);
+      expect(await clusterBackends(admin(), cluster.name)).to.have.length(4);
+      expect((await cluster.stop()).code).to.equal(0);
+      await admin().query(`DROP TABLE IF EXISTS ${table}, ${table}_setup`);
+    }
+  });
+});
