@@ -100,3 +100,60 @@ describe('module hooks and database work at load (SPEC §2)', () => {
     }
   });
 });
+
+describe('where the connection settings come from when pcluster is told nothing (SPEC §2.1)', () => {
+  const admin = useAdminClient();
+  /** The environment without anything that names a database, so that only the app's own config does. */
+  const bare = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+    Object.fromEntries(Object.entries({ ...process.env, ...extra }).map(([key, value]) => [key, /^PG[A-Z]+$/.test(key) ? undefined : value]));
+
+  it('connects where the app\'s first Pool config points, one connection per worker', async () => {
+    const env = bare({ APP_DATABASE_URL: process.env['PCLUSTER_TEST_DATABASE_URL'] });
+    const cluster = await startCluster(fixture('pool-config-from-app.mjs'), { workers: 2, databaseUrl: null, env });
+    const { status, body } = await getJson(cluster.url);
+    expect(status).to.equal(200);
+    const backends = await clusterBackends(admin(), cluster.name);
+    expect(backends).to.have.length(2);
+    expect(backends.map((b) => b.pid)).to.include(body['backend']);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
+  it('exit 4 naming host, port, database and user when the app\'s Pool config has a wrong password, never printing it', async () => {
+    const url = new URL(process.env['PCLUSTER_TEST_DATABASE_URL']!);
+    url.password = 'not-the-password-7731';
+    const cluster = await spawnCluster(fixture('pool-config-from-app.mjs'), { workers: 2, databaseUrl: null, env: bare({ APP_DATABASE_URL: url.href }) });
+    expect((await cluster.exited).code).to.equal(4);
+    expect(cluster.stderr).to.match(new RegExp(`cannot connect to PostgreSQL at ${url.hostname}:${url.port}, database "${url.pathname.slice(1)}", user "${url.username}"`));
+    expect(cluster.stdout + cluster.stderr).not.to.include('not-the-password-7731');
+  });
+});
+
+describe('the app\'s own pg under concurrent load (SPEC §5.7)', () => {
+  const admin = useAdminClient();
+
+  it('no statement runs inside a transaction another request opened through a pool client or the shared global client', async () => {
+    await admin().query('DROP TABLE IF EXISTS listens_itself_writes');
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 2, env: { APP_PORT: String(await freePort()) } });
+    const routes = [['POST', '/write/pool'], ['POST', '/write/shared'], ['GET', '/in-transaction']] as const;
+    const acknowledged = { pool: 0, shared: 0 };
+    const problems: string[] = [];
+    const deadline = Date.now() + 3_000;
+    await Promise.all(Array.from({ length: 12 }, async (_, lane) => {
+      for (let i = lane; Date.now() < deadline; i++) {
+        const [method, path] = routes[i % routes.length]!;
+        const { status, body } = await getJson(`${cluster.url}${path}`, { method });
+        if (status !== 200) problems.push(`${path}: ${status} ${JSON.stringify(body)}`);
+        else if (path === '/in-transaction' && body['assigned'] !== false) problems.push('a plain statement ran inside a transaction');
+        else if (path.startsWith('/write/')) acknowledged[path === '/write/pool' ? 'pool' : 'shared'] += 1;
+      }
+    }));
+    expect(problems).to.deep.equal([]);
+    const { rows } = await admin().query<{ via: string; n: number }>('SELECT via, count(*)::int AS n FROM listens_itself_writes GROUP BY via ORDER BY via');
+    expect(rows).to.deep.equal([{ via: 'pool', n: acknowledged.pool }, { via: 'shared', n: acknowledged.shared }]);
+    expect(acknowledged.pool).to.be.above(10);
+    expect(acknowledged.shared).to.be.above(10);
+    expect(await clusterBackends(admin(), cluster.name)).to.have.length(2);
+    expect((await cluster.stop()).code).to.equal(0);
+    await admin().query('DROP TABLE listens_itself_writes');
+  });
+});
