@@ -157,3 +157,33 @@ describe('the app\'s own pg under concurrent load (SPEC §5.7)', () => {
     await admin().query('DROP TABLE listens_itself_writes');
   });
 });
+
+describe('--pg-compat off: the app\'s real pg, and what the server holds for the cluster (SPEC §2.1, §4)', () => {
+  const admin = useAdminClient();
+
+  it('the app\'s own connections show in /metrics and /status, and are never taken for orphans', async () => {
+    const url = new URL(process.env['PCLUSTER_TEST_DATABASE_URL']!);
+    // The real pg reads libpq's variables, as the app would under PM2.
+    const libpq = { PGHOST: url.hostname, PGPORT: url.port, PGUSER: decodeURIComponent(url.username), PGPASSWORD: decodeURIComponent(url.password), PGDATABASE: url.pathname.slice(1) };
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 2, args: ['--pg-compat', 'off'], env: { APP_PORT: String(await freePort()), ...libpq } });
+    for (let i = 0; i < 10; i++) expect((await getJson(`${cluster.url}/pids`)).body['hasReqDb']).to.equal(true);
+    const own = async (): Promise<number> =>
+      (await admin().query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1', [`pcluster:${cluster.name}:%:app`])).rows[0]!.n;
+    expect(await own()).to.be.at.least(2); // the shared global Client of each worker, and the pool's
+    const deadline = Date.now() + 15_000;
+    let status: Record<string, any> = {};
+    while (Date.now() < deadline) {
+      status = (await getJson(`${cluster.metricsUrl}/status`)).body;
+      if (status['budget']['server'] === 2 + (await own())) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(status['budget']).to.include({ held: 2, server: 2 + (await own()) });
+    const metrics = await metricsText(cluster.metricsUrl);
+    expect(metricValue(metrics, 'pcluster_db_server_connections')).to.equal(2 + (await own()));
+    await new Promise((resolve) => setTimeout(resolve, 7_000)); // past the orphan grace (two checks + 4 s)
+    expect(metricValue(await metricsText(cluster.metricsUrl), 'pcluster_db_orphans_terminated_total')).to.equal(0);
+    expect((await getJson(`${cluster.url}/pids`)).status).to.equal(200);
+    expect((await cluster.stop()).code).to.equal(0);
+    expect(await own()).to.equal(0);
+  });
+});

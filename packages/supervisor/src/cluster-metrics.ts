@@ -48,8 +48,13 @@ export class ClusterMetrics {
   });
   readonly countCollectionMiss = (): void => this.#collectionMisses.inc();
   /** What the server-connection monitor reports into. */
+  /** What PostgreSQL last showed for the cluster, the app's own connections included (null before the first count). */
+  serverConnections: number | null = null;
   readonly serverEvents = {
-    counted: (count: number): void => this.#serverConnections.set(count),
+    counted: (count: number): void => {
+      this.serverConnections = count;
+      this.#serverConnections.set(count);
+    },
     mismatched: (): void => this.#mismatches.inc(),
     orphansTerminated: (count: number): void => this.#orphansTerminated.inc(count),
   };

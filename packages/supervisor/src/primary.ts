@@ -136,7 +136,7 @@ export class Primary {
   /** Fresh status of every worker (asks them for their counters first). */
   async status(): Promise<StatusReport> {
     await this.#collector.refreshStatus(this.#liveHandles());
-    const cluster = { name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted };
+    const cluster = { name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted, serverConnections: this.#metrics.serverConnections };
     return buildStatusReport(cluster, this.#liveHandles().map((handle) => ({ handle, history: this.#slots.get(handle.slot)! })), Date.now());
   }
 

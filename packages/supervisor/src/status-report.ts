@@ -21,7 +21,8 @@ export interface WorkerStatusReport {
 export interface StatusReport {
   readonly name: string;
   readonly pid: number;
-  readonly budget: { readonly maxConnections: number; readonly held: number };
+  /** `server`: what PostgreSQL shows for the cluster, the app's own connections included (SPEC §2.1); null before it is known. */
+  readonly budget: { readonly maxConnections: number; readonly held: number; readonly server: number | null };
   readonly workers: readonly WorkerStatusReport[];
 }
 
@@ -32,7 +33,7 @@ export interface SlotHistory {
 
 /** Builds the status report from the live handles and each slot's restart history. */
 export function buildStatusReport(
-  cluster: { readonly name: string; readonly maxConnections: number; readonly connectionsGranted: number },
+  cluster: { readonly name: string; readonly maxConnections: number; readonly connectionsGranted: number; readonly serverConnections: number | null },
   workers: readonly { readonly handle: WorkerHandle; readonly history: SlotHistory }[],
   now: number,
 ): StatusReport {
@@ -53,7 +54,7 @@ export function buildStatusReport(
   return {
     name: cluster.name,
     pid: process.pid,
-    budget: { maxConnections: cluster.maxConnections, held: cluster.connectionsGranted },
+    budget: { maxConnections: cluster.maxConnections, held: cluster.connectionsGranted, server: cluster.serverConnections },
     workers: reports,
   };
 }

@@ -17,8 +17,11 @@ export function renderStatusTable(report: StatusReport): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const { held, maxConnections, server } = report.budget;
+  // The server's own count differs when the app opens connections of its own (--pg-compat off, a second database).
+  const onServer = server === null || server === held ? '' : ` (PostgreSQL shows ${server})`;
   return [
-    `${report.name} (primary pid ${report.pid}): ${report.workers.length} workers, database connections ${report.budget.held}/${report.budget.maxConnections}`,
+    `${report.name} (primary pid ${report.pid}): ${report.workers.length} workers, database connections ${held}/${maxConnections}${onServer}`,
     line(header),
     ...rows.map(line),
   ].join('\n');
