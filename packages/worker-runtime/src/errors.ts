@@ -1,4 +1,4 @@
-/** Errors pcluster raises inside a worker; callers match on `code`, never on the message. */
+/** Errors pcluster raises inside a worker, and how it reads node-postgres' errors; callers match on `code`, never on the message. */
 export class PclusterError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
@@ -54,4 +54,15 @@ export class ConnectionPinnedError extends PclusterError {
         'run this query through that transaction\'s handle (the trx / tx / client that ran BEGIN), or after it commits',
     );
   }
+}
+
+/** FATAL/PANIC: the server has ended this session. */
+export function endsSession(error: unknown): boolean {
+  const severity = (error as { severity?: string } | null)?.severity;
+  return severity === 'FATAL' || severity === 'PANIC';
+}
+
+/** An ErrorResponse from the server: the connection answered, so it is alive. */
+export function isServerError(error: unknown): boolean {
+  return typeof (error as { severity?: unknown } | null)?.severity === 'string';
 }

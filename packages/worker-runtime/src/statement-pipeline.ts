@@ -1,23 +1,11 @@
 import type pg from 'pg';
 import type { ConnectionKeeper } from './connection-keeper.js';
-import { ConnectionPinnedError, DatabaseUnavailableError, TransactionLostError } from './errors.js';
+import { ConnectionPinnedError, DatabaseUnavailableError, endsSession, isServerError, TransactionLostError } from './errors.js';
 import { corkUntilImmediate } from './pg-internals.js';
 import type { PlannedStatement, QueryCallback } from './query-runner.js';
+import type { SessionLike } from './session-like.js';
 
-/** One request's claim on the connection: statements of one session run in order, a transaction pins it. */
-export interface SessionLike {
-  readonly label: string;
-  readonly startedAt: number;
-  isEnded: boolean;
-  isTransactionLost: boolean;
-  /**
-   * The request (or boot) this session works for; null for background work. Two sessions of one owner
-   * cannot wait on each other's transaction: that would never end (SPEC §2.1, PCLUSTER_CONNECTION_PINNED).
-   */
-  readonly owner: SessionLike | null;
-  /** Sessions of the app's own pg handles used for this one (SPEC §2.1): they end with it. */
-  readonly companions?: ReadonlyMap<unknown, SessionLike>;
-}
+export type { SessionLike } from './session-like.js';
 
 interface PendingStatement {
   readonly session: SessionLike;
@@ -42,17 +30,6 @@ export interface PipelineEvents {
   leaseTimedOut?(session: SessionLike): void;
   rolledBack?(session: SessionLike, heldMs: number): void;
   leaked?(session: SessionLike, heldMs: number): void;
-}
-
-/** FATAL/PANIC: the server has ended this session. */
-function endsSession(error: unknown): boolean {
-  const severity = (error as { severity?: string } | null)?.severity;
-  return severity === 'FATAL' || severity === 'PANIC';
-}
-
-/** An ErrorResponse from the server: the connection answered, so it is alive. */
-function isServerError(error: unknown): boolean {
-  return typeof (error as { severity?: unknown } | null)?.severity === 'string';
 }
 
 function isSameOwner(a: SessionLike, b: SessionLike): boolean {
