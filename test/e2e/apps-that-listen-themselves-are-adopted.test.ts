@@ -187,3 +187,28 @@ describe('--pg-compat off: the app\'s real pg, and what the server holds for the
     expect(await own()).to.equal(0);
   });
 });
+
+describe('a Pool aimed at another database (SPEC §2.1)', () => {
+  const admin = useAdminClient();
+
+  it('is left to the real pg: logged once per worker, counted in pcluster_db_foreign_clients', async () => {
+    const database = `pcluster_foreign_${process.pid}`;
+    await admin().query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin().query(`CREATE DATABASE ${database}`);
+    try {
+      const url = new URL(process.env['PCLUSTER_TEST_DATABASE_URL']!);
+      const mainDatabase = url.pathname.slice(1);
+      url.pathname = `/${database}`;
+      const cluster = await startCluster(fixture('foreign-pool.mjs'), { workers: 1, env: { OTHER_DATABASE_URL: url.href } });
+      for (let i = 0; i < 3; i++) expect((await getJson(cluster.url)).body).to.include({ main: mainDatabase, other: database });
+      expect(metricValue(await metricsText(cluster.metricsUrl), 'pcluster_db_foreign_clients')).to.equal(1);
+      expect(cluster.logs().filter((line) => /points at another server or database/.test(String(line.msg)))).to.have.length(1);
+      // The worker's own connection, and the foreign pool's, labelled as the app's.
+      const names = (await clusterBackends(admin(), cluster.name)).map((b) => b.application_name).sort();
+      expect(names).to.deep.equal([`pcluster:${cluster.name}:1`, `pcluster:${cluster.name}:1:app`]);
+      expect((await cluster.stop()).code).to.equal(0);
+    } finally {
+      await admin().query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
+  });
+});
