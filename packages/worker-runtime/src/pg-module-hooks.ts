@@ -6,6 +6,7 @@
 import Module, { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { initialize, resolve } from './pg-resolve-hooks.js';
 import { pgStandIn } from './pg-stand-ins.js';
 
 const RUNTIME_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -19,7 +20,11 @@ export function installPgModuleHooks(): void {
     if (request === 'pg' && !(parent?.filename ?? '').startsWith(RUNTIME_DIR + path.sep)) return pgStandIn;
     return load.call(this, request, parent, isMain);
   };
-  register(new URL('./pg-resolve-hooks.js', import.meta.url), {
-    data: { entry: new URL('./pg-compat-entry.js', import.meta.url).href, runtimeDir: pathToFileURL(RUNTIME_DIR).href + '/' },
-  });
+  const data = { entry: new URL('./pg-compat-entry.js', import.meta.url).href, runtimeDir: pathToFileURL(RUNTIME_DIR).href + '/' };
+  // Node ≥ 22.15 runs resolve hooks in this thread; before that, register() starts a loader thread (~10 MB per worker).
+  const { registerHooks } = Module as unknown as { registerHooks?: (hooks: { resolve: typeof resolve }) => unknown };
+  if (registerHooks !== undefined) {
+    initialize(data);
+    registerHooks({ resolve });
+  } else register(new URL('./pg-resolve-hooks.js', import.meta.url), { data });
 }
