@@ -62,6 +62,14 @@ describe('an app that calls listen() itself and brings its own pg.Pool runs unch
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('refuses LISTEN, which needs a connection of its own, with a coded error naming --pg-compat off', async () => {
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 1, env: { APP_PORT: String(await freePort()) } });
+    const { body } = await getJson(`${cluster.url}/listen`);
+    expect(body['code']).to.equal('PCLUSTER_PG_COMPAT_UNSUPPORTED');
+    expect(body['message']).to.include('--pg-compat off');
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
   it('exit 3 naming both forms when the app neither exports a handler nor listens within --timeout', async () => {
     const cluster = await spawnCluster(fixture('exports-nothing.mjs'), { workers: 2, args: ['--timeout', '2s'] });
     expect((await cluster.exited).code).to.equal(3);
