@@ -12,6 +12,7 @@ describe('bad input exits with one clear line and the documented status', () => 
     { args: ['--pipeline-depth', '0'], mentions: /--pipeline-depth.*\b0\b/ },
     { args: ['--pipeline-depth', '-1'], mentions: /--pipeline-depth.*-1\b/ },
     { args: ['--pipeline-depth', 'abc'], mentions: /--pipeline-depth.*abc/ },
+    { args: ['--pg-compat', 'maybe'], mentions: /--pg-compat: "maybe" is not valid; expected one of on, off/ },
     { args: ['--wrokers', '2'], mentions: /wrokers/ },
     { args: [], mentions: /not found.*missing-app\.js/, app: 'missing-app.js' },
   ];

@@ -28,7 +28,9 @@ describe('resolveStartOptions()', () => {
       timeoutMs: 30_000, gracefulTimeoutMs: 30_000, maxConnections: 5, isMaxConnectionsExplicit: false, leaseTimeoutMs: 5_000,
       validateAfterMs: 1_000, validationTimeoutMs: 2_000, connectionMaxAgeMs: 1_800_000, leakThresholdMs: 10_000, prepare: 'auto',
       pipelineDepth: 32, waitForDbMs: 0, appName: 'pcluster:app', logFormat: 'json', controlSocket: '/srv/shop/.pcluster/app.sock',
+      pgCompat: 'on', isPortExplicit: false, isHostExplicit: false, isDatabaseConfigured: false,
     });
+    expect(o.envFiles).to.deep.equal([]);
     expect(o.session).to.deep.equal({});
     expect(o.nodeArgs).to.deep.equal([]);
     expect(resolveStartOptions(input({ isTTY: true })).logFormat).to.equal('pretty');
@@ -79,6 +81,9 @@ describe('resolveStartOptions()', () => {
     ['--prepare always', { flags: { prepare: 'always' } }, /--prepare: "always" is not valid; expected one of off, auto/],
     ['--pipeline-depth 0', { flags: { pipelineDepth: '0' } }, /--pipeline-depth: "0" is not valid; expected a whole number from 1 to 1024/],
     ['--pipeline-depth deep', { flags: { pipelineDepth: 'deep' } }, /--pipeline-depth: "deep" is not valid; expected a whole number from 1 to 1024/],
+    ['--pg-compat maybe', { flags: { pgCompat: 'maybe' } }, /--pg-compat: "maybe" is not valid; expected one of on, off/],
+    ['a config-file pg-compat of true', { fileConfig: { 'pg-compat': true } }, /"pgCompat" in pcluster\.json: true is not valid; expected one of on, off/],
+    ['an empty --env-file', { flags: { envFile: [''] } }, /--env-file: "" is not valid; expected a non-empty string/],
     ['--log-format xml', { flags: { logFormat: 'xml' } }, /--log-format: "xml"/],
     ['--max-connections below workers', { flags: { workers: '4', maxConnections: '3' } }, /--max-connections: 3 is below --workers 4/],
     ['an unknown config key', { fileConfig: { wrokers: 2 } }, /pcluster\.json: unknown key "wrokers"/],

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { loadConfigFile, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
+import { loadConfigFile, loadEnvFiles, resolveEnvFiles, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
 import { runControlCommand } from './control-commands.js';
 import { runStart } from './run-start.js';
 
@@ -38,6 +38,8 @@ const START_FLAGS = {
   session: { type: 'string', array: true, describe: 'session setting applied on every connect (key=value, repeatable)' },
   prepare: { type: 'string', describe: 'auto | off: prepare repeated queries as named statements (auto)' },
   'pipeline-depth': { type: 'string', describe: 'statements in flight on a worker\'s connection, 1 = one at a time (32)' },
+  'pg-compat': { type: 'string', describe: 'on | off: the app\'s own pg runs on the worker\'s connection (on)' },
+  'env-file': { type: 'string', array: true, nargs: 1, describe: 'load environment variables from this file first; the environment wins (repeatable)' },
   'wait-for-db': { type: 'string', describe: 'keep retrying an unreachable database this long at start (0)' },
   name: { type: 'string', describe: 'instance name (default: the app file\'s base name)' },
   config: { type: 'string', describe: 'JSON, .js or .mjs file with the same keys as these flags' },
@@ -55,7 +57,13 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     if (value === undefined || key.includes('-') || key.length === 1 || key === '_' || key === '$0') continue;
     flags[key] = key === 'embeddedPostgres' && value === '' ? true : value;
   }
+  // --env-file comes before anything else, the config file included (which may read process.env).
+  const early = resolveEnvFiles({ flags: flags as RawStartFlags, fileConfig: undefined, cwd });
+  loadEnvFiles(early, process.env);
   const fileConfig = typeof config === 'string' ? await loadConfigFile(config, cwd) : undefined;
+  if (early.files.length === 0 && typeof config === 'string') {
+    loadEnvFiles(resolveEnvFiles({ flags: flags as RawStartFlags, fileConfig, configPath: config, cwd }), process.env);
+  }
   const options = resolveStartOptions({
     app: typeof app === 'string' ? app : undefined,
     flags: flags as RawStartFlags,
@@ -66,6 +74,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     isTTY: process.stdout.isTTY === true,
     availableParallelism: os.availableParallelism(),
     fileExists: existsSync,
+    execArgv: process.execArgv,
   });
   process.exitCode = await runStart(options);
 }

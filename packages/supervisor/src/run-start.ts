@@ -15,12 +15,14 @@ export async function runStart(options: StartOptions): Promise<number> {
   }
   let capacity: ServerCapacity | undefined;
   try {
-    capacity = await checkServerCapacity(connectionString, options.maxConnections, `${options.appName}:primary`);
+    // Told nothing about the database, the primary cannot know the server: the workers take it from the app's own Pool config.
+    if (options.isDatabaseConfigured) capacity = await checkServerCapacity(connectionString, options.maxConnections, `${options.appName}:primary`);
   } catch (error) {
     await embedded?.destroy();
     throw error;
   }
-  const primary = new Primary(options, { connectionString, applicationName: options.appName, session: options.session }, capacity);
+  const database = { connectionString, applicationName: options.appName, session: options.session, isConfigured: options.isDatabaseConfigured };
+  const primary = new Primary(options, database, capacity);
   if (embedded !== undefined) {
     const { host, port, database, user, dataDir, version } = embedded;
     primary.log.info({ host, port, database, user, dataDir, version }, `embedded PostgreSQL ${version} on ${host}:${port}, database "${database}"`);

@@ -6,10 +6,23 @@ export interface StartOptions {
   readonly workers: number;
   readonly port: number;
   readonly host: string;
+  /** Whether --port / PORT / a config-file port was given: an app that listens itself otherwise keeps the port it asks for. */
+  readonly isPortExplicit: boolean;
+  /** Whether --host or a config-file host was given. */
+  readonly isHostExplicit: boolean;
   /** Connection string from --database-url / DATABASE_URL; undefined means libpq PG* env and defaults. */
   readonly databaseUrl: string | undefined;
   /** --embedded-postgres: undefined = off; null = throwaway temp dir; string = persistent data dir. */
   readonly embeddedPostgres: string | null | undefined;
+  /**
+   * Whether pcluster was told where the database is (--database-url, DATABASE_URL, --embedded-postgres or libpq
+   * PGHOST/PGPORT/PGDATABASE/PGUSER); if not, the workers take it from the app's own first Pool/Client config.
+   */
+  readonly isDatabaseConfigured: boolean;
+  /** `on`: the app's own `pg` runs on the worker's connection (SPEC §2.1). */
+  readonly pgCompat: 'on' | 'off';
+  /** Absolute paths of the --env-file files, already loaded into the environment before the options were resolved. */
+  readonly envFiles: readonly string[];
   readonly metricsPort: number;
   readonly metricsHost: string;
   readonly maxRequests: number;
@@ -36,6 +49,7 @@ export interface StartOptions {
   readonly waitForDbMs: number;
   readonly appName: string;
   readonly logFormat: 'pretty' | 'json';
+  /** Arguments for the worker node processes: --node-arg, preceded by the app's own tsx loader for a TypeScript app. */
   readonly nodeArgs: readonly string[];
   readonly controlSocket: string;
 }

@@ -1,4 +1,7 @@
 export { UsageError } from './usage-error.js';
 export { parseDuration, parsePositiveDuration, parseSize, parseInteger, parseWorkers, parseSession } from './parse-values.js';
-export { resolveStartOptions, type RawStartFlags, type ResolveInput } from './resolve-start-options.js';
+export { resolveStartOptions, resolveEnvFiles, type RawStartFlags, type ResolveInput } from './resolve-start-options.js';
 export { loadConfigFile } from './load-config-file.js';
+export { loadEnvFiles, type EnvFiles } from './load-env-files.js';
+export { LIBPQ_TARGET_VARIABLES, isDatabaseNamedByEnvironment } from './libpq-environment.js';
+export { typescriptLoaderArgs, resolveFromFile, type ResolveFrom } from './typescript-loader.js';

@@ -3,6 +3,9 @@ import type { StartOptions } from '../start-options.js';
 import {
   parseChoice, parseDuration, parseInteger, parsePositiveDuration, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
 } from './parse-values.js';
+import { isDatabaseNamedByEnvironment } from './libpq-environment.js';
+import type { EnvFiles } from './load-env-files.js';
+import { typescriptLoaderArgs, type ResolveFrom } from './typescript-loader.js';
 import { UsageError } from './usage-error.js';
 
 /** The flags of `pcluster start` as yargs delivers them (camelCase, strings; arrays for repeatables). */
@@ -29,6 +32,8 @@ export interface RawStartFlags {
   readonly session?: readonly string[];
   readonly prepare?: string;
   readonly pipelineDepth?: string;
+  readonly pgCompat?: string;
+  readonly envFile?: readonly string[];
   readonly waitForDb?: string;
   readonly name?: string;
   readonly appName?: string;
@@ -47,7 +52,7 @@ const ENV: Partial<Record<FlagKey, string>> = { port: 'PORT', databaseUrl: 'DATA
 const FLAG_KEYS: readonly FlagKey[] = [
   'workers', 'port', 'host', 'databaseUrl', 'embeddedPostgres', 'metricsPort', 'metricsHost', 'maxRequests', 'maxRequestsJitter',
   'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
-  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
+  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'envFile', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -64,6 +69,10 @@ export interface ResolveInput {
   readonly isTTY: boolean;
   readonly availableParallelism: number;
   readonly fileExists: (path: string) => boolean;
+  /** The primary's own node options, which the workers inherit (a loader given there counts as the user's choice). */
+  readonly execArgv?: readonly string[];
+  /** How `tsx` is looked up from a TypeScript app (default: as `require()` from the app file). */
+  readonly resolveFrom?: ResolveFrom;
 }
 
 /** The config file's keys in camelCase; an unknown key is a usage error naming it and the file. */
@@ -80,16 +89,13 @@ function normaliseFileConfig(file: Readonly<Record<string, unknown>>, configPath
   return config;
 }
 
-/**
- * Resolves `pcluster start` options: flag > environment > config file > default, each value
- * validated with a one-line UsageError naming where it came from and what is accepted.
- */
-export function resolveStartOptions(input: ResolveInput): StartOptions {
+type PickInput = Pick<ResolveInput, 'flags' | 'env' | 'fileConfig' | 'configPath'>;
+
+/** The winning raw value of each flag (flag > environment > config file) and a name for it in messages. */
+function picker(input: PickInput): (key: FlagKey) => [unknown, Source] | undefined {
   const configPath = input.configPath ?? 'config file';
   const file = input.fileConfig === undefined ? new Map<FlagKey, unknown>() : normaliseFileConfig(input.fileConfig, configPath);
-
-  /** The winning raw value of a flag and a name for it in messages. */
-  const pick = (key: FlagKey): [unknown, Source] | undefined => {
+  return (key) => {
     const flag = input.flags[key];
     if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) return [flag, `--${kebab(key)}`];
     const envName = ENV[key];
@@ -98,6 +104,20 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     if (file.has(key)) return [file.get(key), `"${key}" in ${configPath}`];
     return undefined;
   };
+}
+
+/** `--env-file` (the flags' files, else the config file's) as absolute paths: loaded before the other options are resolved. */
+export function resolveEnvFiles(input: Omit<PickInput, 'env'> & { readonly cwd: string }): EnvFiles {
+  const found = picker({ ...input, env: {} })('envFile');
+  return found === undefined ? { files: [], source: '--env-file' } : { files: parseStringList(found[0], found[1]).map((file) => path.resolve(input.cwd, file)), source: found[1] };
+}
+
+/**
+ * Resolves `pcluster start` options: flag > environment > config file > default, each value
+ * validated with a one-line UsageError naming where it came from and what is accepted.
+ */
+export function resolveStartOptions(input: ResolveInput): StartOptions {
+  const pick = picker(input);
   const get = <T>(key: FlagKey, parse: (value: unknown, source: Source) => T, fallback: T): T => {
     const found = pick(key);
     return found === undefined ? fallback : parse(found[0], found[1]);
@@ -127,6 +147,8 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
   }
   const port = (v: unknown, s: Source): number => parseInteger(v, s, 1, 65535);
   const databaseUrl = embeddedPostgres === undefined ? optional('databaseUrl', parseString) : undefined;
+  const nodeArgs = get('nodeArg', parseStringList, []);
+  const inheritedNodeArgs = [...(input.execArgv ?? []), ...(input.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
 
   return {
     appPath,
@@ -134,8 +156,13 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     workers,
     port: get('port', port, 3000),
     host: get('host', parseString, '0.0.0.0'),
+    isPortExplicit: pick('port') !== undefined,
+    isHostExplicit: pick('host') !== undefined,
     databaseUrl,
     embeddedPostgres,
+    isDatabaseConfigured: databaseUrl !== undefined || embeddedPostgres !== undefined || isDatabaseNamedByEnvironment(input.env),
+    pgCompat: get('pgCompat', (v, s) => parseChoice(v, s, ['on', 'off'] as const), 'on'),
+    envFiles: resolveEnvFiles(input).files,
     metricsPort: get('metricsPort', port, 9091),
     metricsHost: get('metricsHost', parseString, '127.0.0.1'),
     maxRequests: get('maxRequests', (v, s) => parseInteger(v, s, 0), 0),
@@ -157,7 +184,7 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     waitForDbMs: get('waitForDb', parseDuration, 0),
     appName: get('appName', parseString, `pcluster:${name}`),
     logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY ? 'pretty' : 'json'),
-    nodeArgs: get('nodeArg', parseStringList, []),
+    nodeArgs: [...typescriptLoaderArgs(appPath, [...inheritedNodeArgs, ...nodeArgs], input.resolveFrom), ...nodeArgs],
     controlSocket: path.resolve(input.cwd, get('controlSocket', parseString, path.join('.pcluster', `${name}.sock`))),
   };
 }
