@@ -113,6 +113,8 @@ export class StandInClient extends Handle {
   readonly ssl: unknown;
   readonly connectionParameters: unknown;
   readonly readyForQuery = true;
+  /** Where pg's protocol events would come from; libraries listen on it (Sequelize: 'parameterStatus'), nothing is emitted. */
+  readonly connection = new EventEmitter();
   readonly secretKey = null;
   _connected = false;
   _connecting = false;
