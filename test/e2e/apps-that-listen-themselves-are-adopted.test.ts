@@ -51,6 +51,18 @@ describe('an app that calls listen() itself and brings its own pg.Pool runs unch
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('rolls back a transaction a pool client was released with, and counts it', async () => {
+    await admin().query('DROP TABLE IF EXISTS listens_itself_writes');
+    const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 1, env: { APP_PORT: String(await freePort()) } });
+    expect((await getJson(`${cluster.url}/release-open`, { method: 'POST' })).status).to.equal(200);
+    expect((await getJson(`${cluster.url}/in-transaction`)).body['assigned']).to.equal(false);
+    const { rows } = await admin().query<{ n: number }>("SELECT count(*)::int AS n FROM listens_itself_writes WHERE via = 'released-open'");
+    expect(rows[0]!.n).to.equal(0);
+    expect(metricValue(await metricsText(cluster.metricsUrl), 'pcluster_db_rollbacks_total')).to.equal(1);
+    expect((await cluster.stop()).code).to.equal(0);
+    await admin().query('DROP TABLE listens_itself_writes');
+  });
+
   it('fails a query through a second handle of the same request at once with PCLUSTER_CONNECTION_PINNED', async () => {
     const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 1, env: { APP_PORT: String(await freePort()) } });
     const { status, body } = await getJson(`${cluster.url}/pinned`);
