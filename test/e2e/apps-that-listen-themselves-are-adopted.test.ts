@@ -185,6 +185,9 @@ describe('--pg-compat off: the app\'s real pg, and what the server holds for the
     const url = new URL(process.env['PCLUSTER_TEST_DATABASE_URL']!);
     // The real pg reads libpq's variables, as the app would under PM2.
     const libpq = { PGHOST: url.hostname, PGPORT: url.port, PGUSER: decodeURIComponent(url.username), PGPASSWORD: decodeURIComponent(url.password), PGDATABASE: url.pathname.slice(1) };
+    // Off, nothing serialises the app's own DDL at load (as under PM2): two workers racing on
+    // CREATE TABLE IF NOT EXISTS can both miss the table. Create it first, as a migration would.
+    await admin().query('CREATE TABLE IF NOT EXISTS listens_itself_writes (id serial PRIMARY KEY, via text)');
     const cluster = await startCluster(fixture('listens-itself.cjs'), { workers: 2, args: ['--pg-compat', 'off'], env: { APP_PORT: String(await freePort()), ...libpq } });
     for (let i = 0; i < 10; i++) expect((await getJson(`${cluster.url}/pids`)).body['hasReqDb']).to.equal(true);
     const own = async (): Promise<number> =>
