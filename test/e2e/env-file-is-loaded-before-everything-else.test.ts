@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fixture, spawnCluster, startCluster } from '../support/cluster-process.js';
 import { getJson } from '../support/http.js';
 
@@ -47,5 +49,17 @@ describe('--env-file', () => {
     expect((await cluster.exited).code).to.equal(2);
     expect(cluster.stderr.trim().split('\n'), cluster.stderr).to.have.length(1);
     expect(cluster.stderr).to.include(`cannot read ${missing}: file not found`);
+  });
+
+  it('on the command line of the installed bin, a missing file is pcluster\'s exit 2, not Node 20\'s own exit 9', async () => {
+    const missing = path.join(dir, 'missing.env');
+    const bin = fileURLToPath(new URL('../../../packages/supervisor/bin/pcluster.js', import.meta.url));
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(bin, ['start', fixture('echo-env.mjs'), '--env-file', missing], (error, _stdout, stderr) =>
+        resolve({ code: error ? (error as { code?: number }).code ?? null : 0, stderr }));
+      child.stdin?.end();
+    });
+    expect(code, stderr).to.equal(2);
+    expect(stderr).to.include(`pcluster: --env-file: cannot read ${missing}: file not found`);
   });
 });

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --`: Node 20 otherwise reads an `--env-file` anywhere on the command line itself, and exits 9
+// on a missing file before pcluster can name it.
 // Committed plain JavaScript: npm links a package's bin at install time, before `tsc -b` has built dist/ in a
 // fresh clone, and skips a bin whose file does not exist yet.
 import { existsSync } from 'node:fs';
