@@ -38,15 +38,20 @@ export default async function handler(req, res) {
 }
 `;
 
-const APP_WITH_DB_IMPORT = `// An app that takes the connection from \`import { db }\`, which it must be able to resolve itself.
+const APP_WITH_DB_IMPORT = `// An app that takes the connection from \`import { db }\` (and a CommonJS helper from require()).
 import { db } from '@pcluster/worker-runtime';
+import { createRequire } from 'node:module';
+
+const helper = createRequire(import.meta.url)('./helper.cjs');
 
 export default async function handler(req, res) {
   const { rows } = await db.query('SELECT 6 * 7 AS answer');
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ answer: rows[0].answer, workerMain: process.argv[1], runtime: import.meta.resolve('@pcluster/worker-runtime') }));
+  res.end(JSON.stringify({ answer: rows[0].answer, sameDb: helper.db === db, workerMain: process.argv[1], runtime: import.meta.resolve('@pcluster/worker-runtime') }));
 }
 `;
+
+const HELPER_CJS = "module.exports = { db: require('@pcluster/worker-runtime').db };\n";
 
 describe('the packed pcluster tarball installs into an app of its own (SPEC §1)', function () {
   this.timeout(120_000);
@@ -121,14 +126,24 @@ describe('the packed pcluster tarball installs into an app of its own (SPEC §1)
     await stop(cluster);
   });
 
-  it('an app that imports { db } from @pcluster/worker-runtime installs the runtime tarball beside it (npm never hoists a bundled package)', async () => {
-    const app = await appWith('app-db', { 'app.js': APP_WITH_DB_IMPORT }, [pclusterTarball(), runtimeTarball()]);
+  it('an app that imports { db } (ESM) or requires it (CommonJS) gets the runtime bundled in pcluster, with nothing else installed', async () => {
+    const app = await appWith('app-db', { 'app.js': APP_WITH_DB_IMPORT, 'helper.cjs': HELPER_CJS }, [pclusterTarball()]);
     const cluster = await startIn(app);
     const { status, body } = await getJson(cluster.url);
     expect(status).to.equal(200);
-    expect(body['answer']).to.equal(42);
-    expect(body['runtime']).to.equal(`file://${app}/node_modules/@pcluster/worker-runtime/dist/index.js`);
-    expect(body['workerMain']).to.match(new RegExp(`^${app}/node_modules/pcluster/node_modules/@pcluster/worker-runtime/dist/`));
+    expect(body).to.include({ answer: 42, sameDb: true });
+    const bundled = `${app}/node_modules/pcluster/node_modules/@pcluster/worker-runtime/dist/`;
+    expect(body['runtime']).to.equal(`file://${bundled}index.js`);
+    expect(body['workerMain']).to.match(new RegExp(`^${bundled}`));
+    await stop(cluster);
+  });
+
+  it('an app with the runtime tarball installed beside pcluster (for its types) resolves its own copy and shares the worker\'s connection', async () => {
+    const app = await appWith('app-db-beside', { 'app.js': APP_WITH_DB_IMPORT, 'helper.cjs': HELPER_CJS }, [pclusterTarball(), runtimeTarball()]);
+    const cluster = await startIn(app);
+    const { status, body } = await getJson(cluster.url);
+    expect(status).to.equal(200);
+    expect(body).to.include({ answer: 42, sameDb: true });
     await stop(cluster);
   });
 });

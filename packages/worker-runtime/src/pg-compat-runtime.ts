@@ -7,7 +7,6 @@ import pg from 'pg';
 import type { ConnectionKeeper } from './connection-keeper.js';
 import type { DbSession } from './db-session.js';
 import type { Logger } from './logger.js';
-import { installPgModuleHooks } from './pg-module-hooks.js';
 import { installPgCompatRuntime } from './pg-stand-ins.js';
 import type { StatementPipeline } from './statement-pipeline.js';
 import type { WorkerConfig } from './protocol.js';
@@ -85,7 +84,6 @@ export function installPgCompat(deps: PgCompatDeps): { readonly appSettings: Pro
     },
     foreignConnected: (delta: 1 | -1) => metrics.foreignClients.inc(delta),
   });
-  installPgModuleHooks();
   return {
     appSettings,
     /** The app loaded without making a Pool/Client: the connection goes where node-postgres' defaults point. */

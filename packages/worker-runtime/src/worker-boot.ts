@@ -8,6 +8,7 @@ import { loadAppModule, noListenerMessage, type AppModule, type LifecycleHook } 
 import type { DbSession } from './db-session.js';
 import { appError, failAppBoot, failBoot, send } from './ipc.js';
 import { catchListen, describeListenRequest } from './listen-catcher.js';
+import { installModuleHooks } from './module-hooks.js';
 import { installPgCompat } from './pg-compat-runtime.js';
 import { APP_CONNECTION_SUFFIX, WORKER_EXIT } from './protocol.js';
 import { redactSecrets } from './redact.js';
@@ -100,6 +101,7 @@ export async function bootWorker(w: Worker, connectionGranted: Promise<void>): P
   // The app's own connections (--pg-compat off, a second database) show up as the cluster's in pg_stat_activity.
   process.env['PGAPPNAME'] ??= `${config.database.applicationName}${APP_CONNECTION_SUFFIX}`;
   const compat = config.pgCompat === 'on' ? installPgCompat({ ...w, openSession: (label, owner) => w.openSession(label, owner) }) : undefined;
+  installModuleHooks({ pg: compat !== undefined, appPath: config.appPath });
   await send({ type: 'pcluster:connect-request' });
   await connectionGranted;
   const deadline = Date.now() + config.timeoutMs;
