@@ -8,6 +8,7 @@ import { requestAll } from '../support/requests.js';
 describe('every way an app starts its own server is adopted (SPEC §2)', () => {
   const admin = useAdminClient();
   const servers = [
+    { file: 'listens-express4.cjs', via: 'express4' },
     { file: 'listens-koa.mjs', via: 'koa' },
     { file: 'listens-fastify.mjs', via: 'fastify' },
     { file: 'listens-http.cjs', via: 'http' },
