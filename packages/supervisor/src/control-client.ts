@@ -1,8 +1,13 @@
 import net from 'node:net';
 import type { ControlRequest, ControlResponse } from './control-protocol.js';
+import { checkPrivateSocket } from './private-socket-dir.js';
 
-/** Sends one request to a running primary and returns its answer; a one-line error when none runs there. */
+/**
+ * Sends one request to a running primary and returns its answer; a one-line error when none
+ * runs there, and a refusal (UsageError) when the socket or its directory is not this user's own.
+ */
 export function sendControlRequest(socketPath: string, request: ControlRequest, timeoutMs = 30_000): Promise<ControlResponse> {
+  checkPrivateSocket(socketPath);
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     let buffer = '';

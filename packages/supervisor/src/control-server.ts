@@ -1,8 +1,8 @@
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { UsageError } from './options/index.js';
+import { preparePrivateSocketDir } from './private-socket-dir.js';
 
 const MAX_REQUEST_BYTES = 4096;
 
@@ -21,13 +21,13 @@ export function isSocketLive(socketPath: string): Promise<boolean> {
 /**
  * Listens on the control socket (mode 0600: only this user may drive the cluster). A live
  * socket means another primary with this name runs: refused. A dead one, left by a killed
- * primary, is removed.
+ * primary, is removed. The directory must be this user's alone (see private-socket-dir).
  */
 export async function listenControlSocket(socketPath: string, handle: (request: ControlRequest) => Promise<ControlResponse>): Promise<net.Server> {
+  preparePrivateSocketDir(socketPath);
   if (await isSocketLive(socketPath)) {
     throw new UsageError(`another pcluster with this name is running (control socket ${socketPath}); stop it, or use --name`);
   }
-  mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   try {
     unlinkSync(socketPath);
   } catch {
