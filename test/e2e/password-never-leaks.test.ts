@@ -1,8 +1,12 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, REPO_ROOT, spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
+import { freePort } from '../support/free-port.js';
+import { requestAll } from '../support/requests.js';
 import { useOwnPostgres } from '../support/own-postgres.js';
 
 /** The command line of every process in the cluster's process tree, as `ps -eo args` would show it. */
@@ -59,6 +63,40 @@ describe('the database password', () => {
       expect(text.length, where).to.be.greaterThan(0);
       expect(text.includes(password), `the password appears in ${where}`).to.equal(false);
       expect(text.includes(encodeURIComponent(password)), `the encoded password appears in ${where}`).to.equal(false);
+    }
+  });
+
+  it('is not in the workers\' environment (DATABASE_URL from --env-file, PGPASSWORD), while the app still reads both', async () => {
+    const server = postgres();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-secret-env-'));
+    try {
+      const envFile = path.join(dir, '.env');
+      writeFileSync(envFile, `DATABASE_URL=${server.connectionString}\n`);
+      const cluster = await startCluster(fixture('reads-database-env.cjs'), {
+        workers: 2,
+        databaseUrl: null,
+        args: ['--env-file', envFile],
+        env: { PGPASSWORD: server.password, APP_PORT: String(await freePort()) },
+      });
+      const outcomes = await requestAll(Array.from({ length: 20 }, () => cluster.url), 4);
+      const pids = new Set<number>();
+      for (const { status, body } of outcomes) {
+        expect(status).to.equal(200);
+        expect(body?.['answer']).to.equal(42);
+        expect(body?.['databaseUrl']).to.equal(server.connectionString);
+        expect(body?.['pgPassword']).to.equal(server.password);
+        pids.add(body?.['pid']);
+      }
+      expect(pids.size).to.equal(2);
+      for (const pid of pids) {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        expect(environ.split('\0').some((entry) => entry.startsWith('PCLUSTER_WORKER_SLOT=')), 'read the worker\'s environ').to.equal(true);
+        expect(environ.includes(server.password), `the password is in worker ${pid}'s environment`).to.equal(false);
+        expect(environ.split('\0').filter((entry) => /^(DATABASE_URL|PGPASSWORD)=/.test(entry))).to.deep.equal([]);
+      }
+      expect((await cluster.stop()).code).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -18,6 +18,7 @@ import { buildStatusReport, type RestartReason, type StatusReport } from './stat
 import { WorkerCollector } from './worker-collector.js';
 import { bootTimeoutFailure, describeBootFailure, emptySlot, forkFailure, KILL_MESSAGES, scheduleRespawn, vacate, type Slot, type SlotFailure } from './slot.js';
 import { buildWorkerConfig } from './worker-config.js';
+import { handOverConnections } from './unaccepted-connections.js';
 import { WorkerHandle, type WorkerEvents } from './worker-handle.js';
 
 const COLLECT_TIMEOUT_MS = 2_000;
@@ -389,6 +390,11 @@ export class Primary {
     exit: (handle, code, signal, forkError) => this.#enqueue({ type: 'exit', handle, code, signal, forkError }),
     // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
     channelError: (handle, error) => this.#log.debug({ worker: handle.slot, err: error }, 'worker channel error'),
+    stranded: (from, connections) => {
+      const to = this.#liveHandles().find((h) => h !== from && h.isReady && h.process.isConnected());
+      this.#log.info({ worker: from.slot, workerPid: from.pid, connections: connections.length, to: to?.slot }, to === undefined ? 'closed connections a dead worker never accepted' : 'handed connections a dead worker never accepted to another worker');
+      handOverConnections(connections, to?.process.process);
+    },
   };
 
   #drain(handle: WorkerHandle, reason: RestartReason | 'stop'): void {

@@ -1,4 +1,4 @@
-import type { DatabaseSettings, WorkerConfig } from '@pcluster/worker-runtime/protocol';
+import { SECRET_ENV_NAMES, type DatabaseSettings, type WorkerConfig } from '@pcluster/worker-runtime/protocol';
 import type { StartOptions } from './start-options.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -27,5 +27,6 @@ export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, h
     pgCompat: o.pgCompat,
     pipelineDepth: o.pipelineDepth,
     logFormat: o.logFormat,
+    secretEnv: Object.fromEntries(SECRET_ENV_NAMES.flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]]]))),
   };
 }

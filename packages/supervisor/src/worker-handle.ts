@@ -1,7 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
-import { isWorkerMessage, type ConnectionState, type WorkerMessage, type WorkerMetrics, type WorkerStatus } from '@pcluster/worker-runtime/protocol';
+import { isWorkerMessage, SECRET_ENV_NAMES, type ConnectionState, type WorkerMessage, type WorkerMetrics, type WorkerStatus } from '@pcluster/worker-runtime/protocol';
 import type { WorkerView } from './decide.js';
 import type { RestartReason } from './status-report.js';
+import { watchUnacceptedConnections, type RawConnection } from './unaccepted-connections.js';
 
 export const WORKER_STATES = ['starting', 'ready', 'draining', 'exited'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
@@ -22,6 +23,8 @@ export interface WorkerEvents {
   exit(handle: WorkerHandle, code: number | null, signal: string | null, forkError?: NodeJS.ErrnoException): void;
   /** An IPC channel error on a live worker (EPIPE on a send to one that is exiting). */
   channelError(handle: WorkerHandle, error: Error): void;
+  /** Connections node:cluster handed to it that it died without accepting (see unaccepted-connections). */
+  stranded(handle: WorkerHandle, connections: RawConnection[]): void;
 }
 
 /** A worker as the primary sees it (Puma's WorkerHandle): slot, phase, state and its last check-in. */
@@ -56,8 +59,11 @@ export class WorkerHandle implements WorkerView {
    * (ENOMEM) throws here.
    */
   static fork(fields: { slot: number; phase: number; now: number; maxRequests: number }, events: WorkerEvents): WorkerHandle {
-    const worker = cluster.fork({ PCLUSTER_WORKER_SLOT: String(fields.slot) });
+    // undefined drops the variable from the child's environment: the secrets reach the worker over IPC only.
+    const withoutSecrets = Object.fromEntries(SECRET_ENV_NAMES.map((key) => [key, undefined]));
+    const worker = cluster.fork({ ...withoutSecrets, PCLUSTER_WORKER_SLOT: String(fields.slot) });
     const handle = new WorkerHandle({ ...fields, process: worker });
+    watchUnacceptedConnections(worker.process, (connections) => events.stranded(handle, connections));
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) events.message(handle, message);
     });

@@ -21,6 +21,13 @@ export interface DatabaseSettings {
   readonly isConfigured: boolean;
 }
 
+/**
+ * Environment variables that carry the database password. Workers are forked without them (so they are not in
+ * the worker's exec environment, /proc/<pid>/environ or `ps e`); their values come over IPC in `secretEnv` and
+ * are put back into the worker's process.env before anything reads it, so the app and its pg see what they would.
+ */
+export const SECRET_ENV_NAMES = ['DATABASE_URL', 'PGPASSWORD'] as const;
+
 export interface WorkerConfig {
   readonly name: string;
   readonly slot: number;
@@ -53,6 +60,8 @@ export interface WorkerConfig {
   /** Statements in flight on the connection at most (SPEC §3); 1 = one at a time. */
   readonly pipelineDepth: number;
   readonly logFormat: 'pretty' | 'json';
+  /** The primary's values of SECRET_ENV_NAMES, restored into the worker's process.env at boot. */
+  readonly secretEnv: Readonly<Partial<Record<(typeof SECRET_ENV_NAMES)[number], string>>>;
 }
 
 /**
@@ -82,6 +91,8 @@ export type PrimaryMessage =
   | { readonly type: 'pcluster:grant' }
   | { readonly type: 'pcluster:ping' }
   | { readonly type: 'pcluster:drain' }
+  /** Comes with a connection (a raw TCP handle) a dead worker never accepted: serve it as one's own. */
+  | { readonly type: 'pcluster:connection' }
   /** `withMetrics` false: status only (for /status), without serialising the whole registry. */
   | { readonly type: 'pcluster:collect'; readonly requestId: number; readonly withMetrics: boolean }
   /** Run on this worker's connection: what PostgreSQL shows for the cluster, after terminating `terminate` (orphans). */
@@ -110,6 +121,7 @@ const PRIMARY_MESSAGE_TYPES: ReadonlySet<string> = new Set<PrimaryMessage['type'
   'pcluster:grant',
   'pcluster:ping',
   'pcluster:drain',
+  'pcluster:connection',
   'pcluster:collect',
   'pcluster:inspect-server',
 ]);

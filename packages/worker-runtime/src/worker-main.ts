@@ -3,6 +3,7 @@
  * primary sends its configuration (worker-boot.ts), then answers the primary's messages and drains on
  * its word, on SIGTERM, or when the primary is gone.
  */
+import { serveHandedConnection, type RawConnection } from './handed-connection.js';
 import { failAppBoot, describeThrown, send } from './ipc.js';
 import { isPrimaryMessage, type PrimaryMessage } from './protocol.js';
 import { redactSecrets } from './redact.js';
@@ -17,6 +18,7 @@ const connectionGranted = new Promise<void>((resolve) => {
 
 async function boot(config: Extract<PrimaryMessage, { type: 'pcluster:configure' }>['config']): Promise<void> {
   process.title = `pcluster worker ${config.name}:${config.slot}`;
+  Object.assign(process.env, config.secretEnv);
   worker = createWorker(config);
   await bootWorker(worker, connectionGranted);
 }
@@ -91,6 +93,8 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
       if (worker !== undefined) await drain(worker);
       else process.exit(0);
       return;
+    case 'pcluster:connection':
+      return; // carries a handle: served where it arrives (below)
     case 'pcluster:inspect-server':
       if (worker !== undefined) await inspectServer(worker, message);
       return;
@@ -106,8 +110,9 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
   }
 }
 
-process.on('message', (message: unknown) => {
+process.on('message', (message: unknown, handle: unknown) => {
   if (!isPrimaryMessage(message)) return;
+  if (message.type === 'pcluster:connection') return serveHandedConnection(worker?.http?.server, handle as RawConnection | undefined);
   onMessage(message).catch(async (error: unknown) => {
     // Each step reports its own failure; this is the net under them: a worker that cannot go on says why and leaves.
     const detail = redactSecrets(error instanceof Error ? (error.stack ?? error.message) : describeThrown(error));
