@@ -1,4 +1,5 @@
 import { checkServerCapacity, type ServerCapacity } from './check-server-capacity.js';
+import { embeddedAnnouncement } from './embedded-announcement.js';
 import { Primary } from './primary.js';
 import { startPostgres, type PostgresServer } from './postgres/index.js';
 import type { StartOptions } from './start-options.js';
@@ -24,8 +25,8 @@ export async function runStart(options: StartOptions): Promise<number> {
   const database = { connectionString, applicationName: options.appName, session: options.session, isConfigured: options.isDatabaseConfigured };
   const primary = new Primary(options, database, capacity);
   if (embedded !== undefined) {
-    const { host, port, database, user, dataDir, version } = embedded;
-    primary.log.info({ host, port, database, user, dataDir, version }, `embedded PostgreSQL ${version} on ${host}:${port}, database "${database}"`);
+    const { fields, message } = embeddedAnnouncement(embedded);
+    primary.log.info(fields, message);
   }
   try {
     return await primary.run();
