@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { containerArgv, DEPLOY, execStartArgv, kubernetesContainers, kubernetesDocs, systemdSettings, wrapperIn } from '../support/deploy-examples.js';
 
-const DEPLOY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/deploy');
 /** SPEC §4's metric names: every dashboard query must use only these. */
 const SPEC_METRICS = [
   'pcluster_workers', 'pcluster_db_connections', 'pcluster_db_connections_max', 'pcluster_db_server_connections',
@@ -15,12 +13,10 @@ const seconds = (duration: string): number => Number(/^(\d+)s$/.exec(duration)?.
 
 describe('examples/deploy', () => {
   it('Kubernetes manifests parse, and probes, grace period and scrape annotations fit pcluster', () => {
-    const docs = readdirSync(path.join(DEPLOY, 'kubernetes')).flatMap((file) =>
-      parseAllDocuments(readFileSync(path.join(DEPLOY, 'kubernetes', file), 'utf8')).map((doc) => {
-        expect(doc.errors, file).to.deep.equal([]);
-        return doc.toJS();
-      }),
-    );
+    const docs = kubernetesDocs().map(({ file, errors, doc }) => {
+      expect(errors, file).to.deep.equal([]);
+      return doc;
+    });
     const deployment = docs.find((d) => d.kind === 'Deployment');
     const pod = deployment.spec.template;
     const container = pod.spec.containers[0];
@@ -49,16 +45,41 @@ describe('examples/deploy', () => {
 
   it('the systemd unit reloads with SIGHUP, stops with SIGTERM after the graceful timeout, and does not restart on exit 2 or 3', () => {
     const unit = readFileSync(path.join(DEPLOY, 'systemd/pcluster-shop.service'), 'utf8');
-    const settings = new Map<string, string>();
-    for (const line of unit.split('\n')) {
-      const match = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
-      if (match !== null) settings.set(match[1]!, match[2]!);
-    }
+    const settings = systemdSettings('systemd/pcluster-shop.service');
     expect(settings.get('ExecReload')).to.match(/kill -HUP \$MAINPID/);
     expect(settings.get('KillSignal')).to.equal('SIGTERM');
     const graceful = seconds(/--graceful-timeout (\S+)/.exec(settings.get('ExecStart') ?? '')?.[1] ?? '');
     expect(Number(settings.get('TimeoutStopSec'))).to.be.greaterThan(graceful);
     expect(settings.get('RestartPreventExitStatus')!.split(/\s+/)).to.include.members(['2', '3']);
     expect(unit).not.to.match(/postgres(ql)?:\/\/[^:/@\s]+:[^@\s]+@/);
+  });
+
+  // The stop signal goes to the main process only (the kubelet signals PID 1; the unit has KillMode=mixed), and once
+  // that process exits the rest is SIGKILLed: the main process must be pcluster, or in-flight requests are cut.
+  it('the Kubernetes containers and the systemd unit run pcluster itself as their main process, through no wrapper', () => {
+    const containers = kubernetesContainers();
+    expect(containers).to.have.length.greaterThan(0);
+    for (const container of containers) {
+      expect(container.command, `${container.name}: set command, so the image's ENTRYPOINT cannot wrap pcluster`).to.be.an('array');
+      const argv = containerArgv(container);
+      expect(wrapperIn(argv), `${container.name}: ${argv.join(' ')}`).to.equal(undefined);
+      expect(argv.join(' ')).to.match(/pcluster(\.js)? start /);
+    }
+    const execStart = execStartArgv(systemdSettings('systemd/pcluster-shop.service').get('ExecStart') ?? '');
+    expect(wrapperIn(execStart), execStart.join(' ')).to.equal(undefined);
+    expect(execStart.join(' ')).to.match(/pcluster(\.js)? start /);
+  });
+
+  it('the wrapper check catches package runners and shells that do not exec, through env and tini too', () => {
+    for (const argv of [['npx', 'pcluster', 'start'], ['/usr/local/bin/npm', 'exec', 'pcluster'], ['yarn', 'pcluster'], ['pnpm', 'exec', 'pcluster'],
+      ['sh', '-c', 'pcluster start app.js'], ['/bin/bash', '-lc', 'cd /app && node_modules/.bin/pcluster start app.js'], ['sh', 'start.sh'],
+      ['sh', '-c', 'exec npx pcluster start app.js'], ['/usr/bin/env', 'NODE_ENV=production', 'npx', 'pcluster'], ['tini', '--', 'npm', 'start'], []]) {
+      expect(wrapperIn(argv), argv.join(' ')).to.be.a('string');
+    }
+    for (const argv of [['node', '--', 'node_modules/pcluster/bin/pcluster.js', 'start'], ['/srv/shop/node_modules/.bin/pcluster', 'start'],
+      ['sh', '-c', 'exec node_modules/.bin/pcluster start app.js'], ['tini', '-s', '--', 'node', 'node_modules/pcluster/bin/pcluster.js'],
+      ['/usr/bin/env', 'NODE_ENV=production', 'node_modules/.bin/pcluster', 'start']]) {
+      expect(wrapperIn(argv), argv.join(' ')).to.equal(undefined);
+    }
   });
 });
