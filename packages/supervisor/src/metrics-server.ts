@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isAllowedHost } from './is-allowed-host.js';
 import type { StatusReport } from './status-report.js';
 
 export interface MetricsSource {
@@ -7,14 +9,21 @@ export interface MetricsSource {
   isReady(): boolean;
 }
 
-/** The primary's operations endpoint: /metrics (Prometheus), /healthz, /readyz, /status. */
-export function createMetricsServer(source: MetricsSource): http.Server {
-  return http.createServer((req, res) => {
+/**
+ * The primary's operations endpoint: /metrics (Prometheus), /healthz, /readyz, /status. Bound to loopback, it answers
+ * only requests addressed to localhost, an IP address or `configuredHost` (--metrics-host): see isAllowedHost.
+ */
+export function createMetricsServer(source: MetricsSource, configuredHost: string): http.Server {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (statusCode: number, contentType: string, body: string): void => {
       res.writeHead(statusCode, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    const bound = (server.address() as AddressInfo).address;
+    if (!isAllowedHost(req.headers.host, bound, configuredHost)) {
+      return reply(403, 'text/plain', `Host refused: the metrics server on ${bound} answers only requests addressed to localhost, an IP address or --metrics-host\n`);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'text/plain', 'method not allowed\n');
     switch (path) {
       case '/metrics':
@@ -37,6 +46,7 @@ export function createMetricsServer(source: MetricsSource): http.Server {
         return reply(404, 'text/plain', 'not found; try /metrics, /healthz, /readyz or /status\n');
     }
   });
+  return server;
 }
 
 /** Listens, or rejects with a one-line error naming the address. */

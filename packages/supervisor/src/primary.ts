@@ -85,7 +85,7 @@ export class Primary {
       metrics: async () => this.#metrics.render(await this.#collector.collect(this.#liveHandles())),
       status: () => this.status(),
       isReady: () => this.#liveHandles().some((h) => h.isReady && h.dbState === 'ready'),
-    });
+    }, options.metricsHost);
   }
 
   get log(): Logger {
