@@ -47,7 +47,8 @@ describe('operating a running cluster', () => {
     const table = (await pcluster('status', '--name', cluster.name)).stdout;
     expect(table).to.match(/database connections 2\/3/);
     expect(table.split('\n')[1]).to.match(/^slot\s+pid\s+state\s+gen\s+uptime\s+requests\s+memory\s+db\s+backend\s+restarts\s+last restart$/);
-    expect(table.split('\n').filter((line) => /^\d+\s+\d+\s+ready\s+1\s/.test(line))).to.have.length(2);
+    // SPEC §4's word for a worker's connection state is open (as pcluster_db_connections{state="open"}).
+    expect(table.split('\n').filter((line) => /^\d+\s+\d+\s+ready\s+1\s.*\sopen\s+\d+\s+0\s+-$/.test(line))).to.have.length(2);
 
     const json = JSON.parse((await pcluster('status', '--json', '--name', cluster.name)).stdout);
     expect(json.name).to.equal(cluster.name);
@@ -55,12 +56,13 @@ describe('operating a running cluster', () => {
     expect(json.workers).to.have.length(2);
     for (const worker of json.workers) {
       expect(worker).to.include.keys('slot', 'pid', 'state', 'generation', 'uptimeSeconds', 'requests', 'rssBytes', 'restarts', 'lastRestartReason', 'db');
-      expect(worker.db.state).to.equal('ready');
+      expect(worker.db.state).to.equal('open');
       expect(worker.db.backendPid).to.be.a('number');
       expect(Date.parse(worker.db.lastValidatedAt)).to.be.a('number').and.not.NaN;
     }
     const fromHttp = await clusterStatus(cluster);
     expect(fromHttp.workers.map((w) => [w.slot, w.pid])).to.deep.equal(json.workers.map((w: { slot: number; pid: number }) => [w.slot, w.pid]));
+    expect(fromHttp.workers.map((w) => w.db.state)).to.deep.equal(['open', 'open']);
     expect((await cluster.stop()).code).to.equal(0);
   });
 

@@ -18,7 +18,7 @@ function harness(orphanGraceMs = 4_000, isExitSlow = false) {
     events: { counted: () => {}, mismatched: () => counts.mismatched++, orphansTerminated: (n) => (counts.terminated += n) },
   });
   const asker = (backendPid: number | null) => ({
-    isReady: true, dbState: 'ready', backendPid,
+    isReady: true, dbState: 'open', backendPid,
     send(message: { requestId: number; terminate: number[] }) {
       const terminated = message.terminate.filter((pid) => backends.some((b) => b.pid === pid));
       const listed = backends;

@@ -84,7 +84,7 @@ export class Primary {
     this.#metricsServer = createMetricsServer({
       metrics: async () => this.#metrics.render(await this.#collector.collect(this.#liveHandles())),
       status: () => this.status(),
-      isReady: () => this.#liveHandles().some((h) => h.isReady && h.dbState === 'ready'),
+      isReady: () => this.#liveHandles().some((h) => h.isReady && h.dbState === 'open'),
     }, options.metricsHost);
   }
 

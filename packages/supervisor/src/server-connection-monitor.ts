@@ -40,7 +40,7 @@ export class ServerConnectionMonitor {
 
   /** One round: ask a ready worker, compare, schedule orphans for termination. */
   async check(handles: readonly WorkerHandle[], now: number): Promise<void> {
-    const asker = handles.find((h) => h.isReady && h.dbState === 'ready');
+    const asker = handles.find((h) => h.isReady && h.dbState === 'open');
     if (asker === undefined || this.#isBusy) return;
     this.#isBusy = true;
     try {

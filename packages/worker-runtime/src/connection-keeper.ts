@@ -9,8 +9,8 @@ import { describeConnectFailure, isUnreachable, sessionOptions } from './connect
 export { describeConnectFailure, isUnreachable, sessionOptions } from './connect-settings.js';
 
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
-  connecting: ['ready', 'broken', 'closing'],
-  ready: ['broken', 'connecting', 'closing'],
+  connecting: ['open', 'broken', 'closing'],
+  open: ['broken', 'connecting', 'closing'],
   broken: ['connecting', 'closing'],
   closing: ['closed'],
   closed: [],
@@ -61,7 +61,7 @@ export class ConnectionKeeper {
     this.#events = events;
     this.#machine = new StateMachine<ConnectionState>('connecting', TRANSITIONS, (_from, to) => {
       this.#events.stateChanged?.(to, this.backendPid);
-      if (to === 'ready') this.#wakeWaiters();
+      if (to === 'open') this.#wakeWaiters();
     });
   }
 
@@ -112,7 +112,7 @@ export class ConnectionKeeper {
    */
   usable(isPipelineBusy: boolean, isInTransaction: boolean): pg.Client | null {
     const client = this.#client;
-    if (this.#machine.state !== 'ready' || client === null) return null;
+    if (this.#machine.state !== 'open' || client === null) return null;
     if (isInTransaction) return client;
     const now = Date.now();
     if (now >= this.#retireAt) return null;
@@ -134,7 +134,7 @@ export class ConnectionKeeper {
         throw new DatabaseUnavailableError('the worker is shutting down its database connection');
       }
       const client = this.#client;
-      if (state === 'ready' && client !== null) {
+      if (state === 'open' && client !== null) {
         if (isInTransaction) return client;
         if (Date.now() >= this.#retireAt) {
           await this.#replace();
@@ -149,9 +149,9 @@ export class ConnectionKeeper {
     }
   }
 
-  /** Resolves once the connection is ready; rejects with DatabaseUnavailableError at `deadline`. */
+  /** Resolves once the connection is open; rejects with DatabaseUnavailableError at `deadline`. */
   whenReady(deadline: number): Promise<void> {
-    return this.#machine.state === 'ready' ? Promise.resolve() : this.#waitUntilReady(deadline);
+    return this.#machine.state === 'open' ? Promise.resolve() : this.#waitUntilReady(deadline);
   }
 
   /** A reply came on `client`: it is alive now (the validation window starts again). */
@@ -223,7 +223,7 @@ export class ConnectionKeeper {
     // Up to 10% early, so workers started together do not all reconnect in the same second.
     this.#retireAt = connectionMaxAgeMs > 0 ? this.#connectedAt + connectionMaxAgeMs * (1 - Math.random() * 0.1) : Infinity;
     this.#events.connected?.('success');
-    this.#machine.transition('ready');
+    this.#machine.transition('open');
   }
 
   async #validate(client: pg.Client): Promise<boolean> {
@@ -234,7 +234,7 @@ export class ConnectionKeeper {
       this.#onLost(client, error as Error);
       return false;
     }
-    if (client !== this.#client || this.#machine.state !== 'ready') return false;
+    if (client !== this.#client || this.#machine.state !== 'open') return false;
     this.#events.validated?.('ok');
     this.#lastValidatedAt = new Date();
     this.#lastUsedAt = Date.now();

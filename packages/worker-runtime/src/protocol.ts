@@ -4,7 +4,7 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
-export const CONNECTION_STATES = ['connecting', 'ready', 'broken', 'closing', 'closed'] as const;
+export const CONNECTION_STATES = ['connecting', 'open', 'broken', 'closing', 'closed'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 /** How a worker reaches PostgreSQL; sent over IPC, never through argv or the environment. */

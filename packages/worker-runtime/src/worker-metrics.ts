@@ -3,7 +3,7 @@ import { BucketHistogram } from './bucket-histogram.js';
 import type { ConnectionState, WorkerMetrics as WorkerMetricsSnapshot } from './protocol.js';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-const CONNECTION_GAUGE_STATES = { open: ['ready'], connecting: ['connecting'], broken: ['broken'] } as const;
+const CONNECTION_GAUGE_STATES = { open: ['open'], connecting: ['connecting'], broken: ['broken'] } as const;
 
 /**
  * The worker's own metrics, kept in a private registry (the app may use prom-client's
