@@ -37,6 +37,29 @@ describe('a worker that crashes', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
+  it('killed again and again after it was ready is replaced at once each time: a kill is no boot failure', async () => {
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1, env: { PCLUSTER_LOG_LEVEL: 'debug' } });
+    const msgs = (msg: string) => cluster.logs().filter((line) => line.msg === msg && line['role'] === 'primary');
+    for (let kill = 1; kill <= 3; kill++) {
+      await waitFor(() => msgs('worker ready').length === kill, 30_000, `worker ${kill} ready`);
+      const ready = msgs('worker ready')[kill - 1]!;
+      // Killed once it has served a little (STABLE_AFTER_READY_MS, 1 s): a few seconds apart, as in a chaos run.
+      await waitFor(() => Date.now() >= (ready['time'] as number) + 1_500, 5_000, 'the worker to serve a while');
+      process.kill(ready['workerPid'] as number, 'SIGKILL');
+      await waitFor(() => msgs('worker died; replacing it').length === kill, 10_000, `death ${kill} recorded`);
+    }
+    await waitFor(() => msgs('worker ready').length === 4, 30_000, 'the last replacement ready');
+    const lines = cluster.logs();
+    const gaps = lines.flatMap((line, i) => {
+      if (line.msg !== 'worker died; replacing it' || line['role'] !== 'primary') return [];
+      const forked = lines.slice(i).find((next) => next.msg === 'worker forked' && next['role'] === 'primary')!;
+      return [(forked['time'] as number) - (line['time'] as number)];
+    });
+    expect(msgs('worker died; replacing it').map((line) => [line['respawnInMs'], line['consecutiveFailures']])).to.deep.equal([[0, 1], [0, 1], [0, 1]]);
+    for (const gap of gaps) expect(gap, `death to fork, ms: ${gaps.join(', ')}`).to.be.below(1_000);
+    expect((await cluster.stop()).code).to.equal(0);
+  });
+
   it('over and over right after boot is restarted with a growing delay, not in a tight loop', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 1 });
     const deaths = () => cluster.logs().filter((line) => line.msg === 'worker died; replacing it');

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { decide, KILL_MARGIN_MS, respawnDelayMs, startupDeathHalts, type ClusterIntent, type ClusterView, type SlotView, type WorkerView } from 'pcluster';
+import { failuresInARow, STABLE_AFTER_READY_MS } from 'pcluster/internal/decide';
+import { emptySlot, scheduleRespawn } from 'pcluster/internal/slot';
 
 const intent = (overrides: Partial<ClusterIntent> = {}): ClusterIntent => ({
   workers: 2, isStopping: false, phase: 1, gracefulTimeoutMs: 30_000, timeoutMs: 30_000,
@@ -43,6 +45,48 @@ describe('decide(): the primary\'s policy', () => {
     it('backs off: at once the first time, then doubling to a cap', () => {
       expect([1, 2, 3, 4, 5, 6].map(respawnDelayMs)).to.deep.equal([0, 1_000, 2_000, 4_000, 8_000, 16_000]);
       expect(respawnDelayMs(50)).to.equal(30_000);
+    });
+
+    it('counts a death as a failure in a row only before ready or within STABLE_AFTER_READY_MS of it', () => {
+      expect(failuresInARow(3, { readyAt: undefined }, 60_000), 'never ready').to.equal(4);
+      expect(failuresInARow(3, { readyAt: 10_000 }, 10_000 + STABLE_AFTER_READY_MS - 1), 'right after ready').to.equal(4);
+      expect(failuresInARow(3, { readyAt: 10_000 }, 10_000 + STABLE_AFTER_READY_MS), 'served: a new count').to.equal(1);
+    });
+
+    // The slot as the primary keeps it: each death booked by scheduleRespawn, the respawn decided by decide().
+    const slotAfterDeath = (state: ReturnType<typeof emptySlot>, readyAt: number | undefined, now: number): SlotView[] => {
+      scheduleRespawn(state, { readyAt }, now);
+      return [slot(1, worker({ lastCheckInAt: now })), slot(2, undefined, { respawnAt: state.respawnAt })];
+    };
+
+    it('replaces a worker killed after it was ready at once, however often: kills every 5 s leave the slot empty 0 ms', () => {
+      const state = emptySlot(2);
+      for (let kill = 1, forkedAt = 0; kill <= 6; kill++, forkedAt += 5_000) {
+        const diesAt = forkedAt + 5_000;
+        const decision = decide(intent(), view(slotAfterDeath(state, forkedAt + 600, diesAt)), diesAt);
+        expect(decision.actions, `kill ${kill}`).to.deep.equal([{ type: 'spawn', slot: 2 }]);
+      }
+    });
+
+    it('keeps the backoff for workers that die before they are ready or right after, over and over (a crash loop)', () => {
+      const state = emptySlot(2);
+      const waits: number[] = [];
+      let now = 0;
+      for (let death = 1; death <= 5; death++) {
+        // Forked at `now`: odd deaths come before ready, even ones 100 ms after it.
+        const readyAt = death % 2 === 0 ? now + 400 : undefined;
+        now += 500;
+        const slots = slotAfterDeath(state, readyAt, now);
+        const decision = decide(intent(), view(slots), now);
+        if (decision.actions.length === 0) {
+          waits.push(decision.wakeAt! - now);
+          now = decision.wakeAt!;
+        } else waits.push(0);
+        expect(decide(intent(), view(slots), now).actions, `respawn ${death}`).to.deep.equal([{ type: 'spawn', slot: 2 }]);
+      }
+      expect(waits).to.deep.equal([0, 1_000, 2_000, 4_000, 8_000]);
+      // Then a worker that serves a while and is killed: at once again.
+      expect(decide(intent(), view(slotAfterDeath(state, now + 500, now + 60_000)), now + 60_000).actions).to.deep.equal([{ type: 'spawn', slot: 2 }]);
     });
   });
 

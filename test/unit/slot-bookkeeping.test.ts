@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { commandForSignal } from 'pcluster/internal/control-protocol';
-import { HEALTHY_UPTIME_MS } from 'pcluster/internal/decide';
+import { STABLE_AFTER_READY_MS } from 'pcluster/internal/decide';
 import { emptySlot, forkFailure, scheduleRespawn } from 'pcluster/internal/slot';
 
 const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`spawn /usr/bin/node ${code}`), { code });
@@ -25,13 +25,13 @@ describe("a slot's respawn backoff", () => {
   it('grows with each failure in a row and starts again after a worker that served long enough', () => {
     const slot = emptySlot(1);
     const now = 1_000_000;
-    const delays = [1, 2, 3, 4].map(() => scheduleRespawn(slot, { wasReady: false, startedAt: now }, now));
+    const delays = [1, 2, 3, 4].map(() => scheduleRespawn(slot, { readyAt: undefined }, now));
     expect(delays[0]).to.equal(0);
     for (let i = 1; i < delays.length; i++) expect(delays[i]!).to.be.greaterThan(delays[i - 1]!);
     expect(slot.respawnAt).to.equal(now + delays[3]!);
-    expect(scheduleRespawn(slot, { wasReady: true, startedAt: now - HEALTHY_UPTIME_MS }, now)).to.equal(0);
+    expect(scheduleRespawn(slot, { readyAt: now - STABLE_AFTER_READY_MS }, now)).to.equal(0);
     expect(slot.consecutiveFailures).to.equal(1);
-    expect(scheduleRespawn(slot, { wasReady: true, startedAt: now - 10 }, now), 'a worker that died soon after ready counts on').to.be.greaterThan(0);
+    expect(scheduleRespawn(slot, { readyAt: now - 10 }, now), 'a worker that died soon after ready counts on').to.be.greaterThan(0);
   });
 });
 

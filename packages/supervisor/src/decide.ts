@@ -87,8 +87,12 @@ export function bootDeadline(intent: ClusterIntent, worker: WorkerView): number 
   return worker.grantedAt + bootAllowanceMs(intent, 'boot');
 }
 
-/** A worker that dies sooner than this after its start counts as failing to run, and backs off. */
-export const HEALTHY_UPTIME_MS = 10_000;
+/**
+ * A worker that served this long after it was ready and then died (killed, OOM, a crash) was running, not failing to
+ * start, as supervisord's `startsecs`: its slot is respawned at once. gunicorn and Puma respawn every dead worker at
+ * once; the backoff here is for workers that die before they are ready, or right after it, over and over.
+ */
+export const STABLE_AFTER_READY_MS = 1_000;
 /**
  * Successors booting at once while workers are recycled (PM2 reloads two at a time too). Most of a
  * boot (~0.3 s of Node start and module loading) needs no connection, so the second one gets that
@@ -107,6 +111,15 @@ const RESPAWN_CAP_MS = 30_000;
  */
 export function startupDeathHalts(death: { isReported: boolean; deaths: number; workers: number; isAnyReady: boolean }): boolean {
   return death.isReported || (death.deaths >= death.workers && !death.isAnyReady);
+}
+
+/**
+ * The slot's failures in a row once a worker has died at `now`: a worker that served STABLE_AFTER_READY_MS starts the
+ * count again (its death is the first), one that died before it was ready or right after (a crash loop) adds to it.
+ */
+export function failuresInARow(previous: number, death: { readyAt: number | undefined }, now: number): number {
+  const wasRunning = death.readyAt !== undefined && now - death.readyAt >= STABLE_AFTER_READY_MS;
+  return wasRunning ? 1 : previous + 1;
 }
 
 /** Delay before respawning a slot whose worker has failed `consecutiveFailures` times in a row (first: at once). */

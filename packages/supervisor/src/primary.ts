@@ -296,7 +296,7 @@ export class Primary {
     const wasCurrent = vacate(slot, handle);
     const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
     const failure = forkError === undefined ? bootFailure : forkFailure(slot.slot, forkError);
-    this.#bookFailure(slot, { wasCurrent, wasReady, isReported, failure, startedAt: handle.startedAt, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
+    this.#bookFailure(slot, { wasCurrent, wasReady, readyAt: handle.readyAt, isReported, failure, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
   }
 
   /** A slot's worker died or could not be forked: halt a start that cannot come up, else respawn it after its backoff. */
@@ -377,7 +377,7 @@ export class Primary {
     } catch (error) {
       // Refused outright: no process, no handle; the slot is retried like a crash.
       const failure = forkFailure(slotNumber, error as NodeJS.ErrnoException);
-      this.#bookFailure(slot, { wasCurrent: wasEmpty, wasReady: false, isReported: false, failure, startedAt: Date.now(), pid: undefined, code: null, signal: null, reason: 'crash' });
+      this.#bookFailure(slot, { wasCurrent: wasEmpty, wasReady: false, readyAt: undefined, isReported: false, failure, pid: undefined, code: null, signal: null, reason: 'crash' });
       return undefined;
     }
     if (wasEmpty) slot.current = handle;

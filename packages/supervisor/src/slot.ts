@@ -1,5 +1,5 @@
 import type { SerializedError } from '@pcluster/worker-runtime/protocol';
-import { bootAllowanceMs, HEALTHY_UPTIME_MS, respawnDelayMs } from './decide.js';
+import { bootAllowanceMs, failuresInARow, respawnDelayMs } from './decide.js';
 import type { RestartReason } from './status-report.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -31,10 +31,9 @@ export function vacate(slot: Slot, handle: WorkerHandle): boolean {
   return true;
 }
 
-/** Books a failure on the slot's backoff (after a worker that served HEALTHY_UPTIME_MS the count starts again); returns the delay before its respawn. */
-export function scheduleRespawn(slot: Slot, death: { wasReady: boolean; startedAt: number }, now: number): number {
-  const ranLongEnough = death.wasReady && now - death.startedAt >= HEALTHY_UPTIME_MS;
-  slot.consecutiveFailures = ranLongEnough ? 1 : slot.consecutiveFailures + 1;
+/** Books a death on the slot's backoff (failuresInARow); returns the delay before its respawn. */
+export function scheduleRespawn(slot: Slot, death: { readyAt: number | undefined }, now: number): number {
+  slot.consecutiveFailures = failuresInARow(slot.consecutiveFailures, death, now);
   slot.respawnAt = now + respawnDelayMs(slot.consecutiveFailures);
   return slot.respawnAt - now;
 }
@@ -84,10 +83,11 @@ export function forkFailure(slot: number, error: NodeJS.ErrnoException): Seriali
 export interface SlotFailure {
   readonly wasCurrent: boolean;
   readonly wasReady: boolean;
+  /** When it became ready, if it did: how long it served decides its slot's backoff. */
+  readonly readyAt: number | undefined;
   /** The worker said why it failed to boot (or its exit code did): at start, that ends the run at once. */
   readonly isReported: boolean;
   readonly failure: SerializedError | undefined;
-  readonly startedAt: number;
   readonly pid: number | undefined;
   readonly code: number | null;
   readonly signal: string | null;
