@@ -1,15 +1,18 @@
 /**
  * Entry point of a pcluster worker process (forked by the primary with node:cluster): boots when the
- * primary sends its configuration (worker-boot.ts), then answers the primary's messages and drains on
- * its word, on SIGTERM, or when the primary is gone.
+ * primary sends its configuration (worker-boot.ts), then answers the primary's messages, drains on its
+ * word or on SIGTERM, and exits when the primary is gone (orphan-watchdog.ts, if its event loop is blocked).
  */
 import { serveHandedConnection, type RawConnection } from './handed-connection.js';
 import { failAppBoot, describeThrown, send } from './ipc.js';
+import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { isPrimaryMessage, type PrimaryMessage } from './protocol.js';
 import { redactSecrets } from './redact.js';
 import { runHookIn, bootWorker } from './worker-boot.js';
 import { createWorker, type Worker } from './worker.js';
 
+/** Read at load, while the primary that forked this worker is certainly its parent. */
+const primaryPid = process.ppid;
 let worker: Worker | undefined;
 let grantConnection: (() => void) | undefined;
 const connectionGranted = new Promise<void>((resolve) => {
@@ -19,8 +22,13 @@ const connectionGranted = new Promise<void>((resolve) => {
 async function boot(config: Extract<PrimaryMessage, { type: 'pcluster:configure' }>['config']): Promise<void> {
   process.title = `pcluster worker ${config.name}:${config.slot}`;
   Object.assign(process.env, config.secretEnv);
-  worker = createWorker(config);
-  await bootWorker(worker, connectionGranted);
+  const w = (worker = createWorker(config));
+  // Before this the event loop only waits for the primary's word: no app code has run that could block it.
+  startOrphanWatchdog(
+    { primaryPid, label: `pcluster worker ${config.name}:${config.slot} (pid ${process.pid})`, pollMs: 500 },
+    (error) => w.log.warn({ err: error }, 'orphan watchdog thread failed; a blocked worker will not die with its primary'),
+  );
+  await bootWorker(w, connectionGranted);
 }
 
 /** Stops taking requests, lets in-flight ones finish, runs teardown, closes the connection, exits 0. */
@@ -134,9 +142,6 @@ process.on('SIGTERM', () => {
   if (worker !== undefined) drainOrExit(worker);
   else process.exit(0);
 });
-// Losing the primary means nobody routes traffic here any more: drain and leave.
-process.on('disconnect', () => {
-  if (worker !== undefined) drainOrExit(worker);
-  else process.exit(0);
-});
+// Losing the primary needs no handler here: node:cluster exits a worker (code 0) as soon as its IPC channel closes
+// unexpectedly, before any listener of ours would run; the orphan watchdog kills a worker whose event loop cannot.
 void send({ type: 'pcluster:hello' });
