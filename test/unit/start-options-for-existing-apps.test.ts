@@ -46,7 +46,7 @@ describe('start options for existing apps (issue 26)', () => {
     expect(resolveEnvFiles({ flags: { envFile: ['.env', '/etc/shop.env'] }, fileConfig: { 'env-file': 'other.env' }, cwd: '/srv/shop' }))
       .to.deep.equal({ files: ['/srv/shop/.env', '/etc/shop.env'], source: '--env-file' });
     expect(resolveEnvFiles({ flags: {}, fileConfig: { 'env-file': 'other.env' }, configPath: 'pcluster.json', cwd: '/srv/shop' }))
-      .to.deep.equal({ files: ['/srv/shop/other.env'], source: '"envFile" in pcluster.json' });
+      .to.deep.equal({ files: ['/srv/shop/other.env'], source: '"env-file" in pcluster.json' });
     expect(resolveStartOptions(input({ fileConfig: { envFile: ['a.env', 'b.env'] } })).envFiles).to.deep.equal(['/srv/shop/a.env', '/srv/shop/b.env']);
   });
 

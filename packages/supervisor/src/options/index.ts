@@ -1,5 +1,5 @@
 export { UsageError } from './usage-error.js';
-export { parseDuration, parsePositiveDuration, parseSize, parseInteger, parseWorkers, parseSession } from './parse-values.js';
+export { parseDuration, parseSize, parseInteger, parseWorkers, parseSession } from './parse-values.js';
 export { resolveStartOptions, resolveEnvFiles, type RawStartFlags, type ResolveInput } from './resolve-start-options.js';
 export { loadConfigFile } from './load-config-file.js';
 export { loadEnvFiles, type EnvFiles } from './load-env-files.js';

@@ -7,20 +7,32 @@ export type Source = string;
 
 const show = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
 
-/** A duration (`250ms`, `30s`, `5m`, `6h`; a bare number is milliseconds) in milliseconds, >= 0. */
-export function parseDuration(value: unknown, source: Source): number {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? (/^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : ms(value.trim() as ms.StringValue)) : NaN;
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
-    throw new UsageError(`${source}: ${show(value)} is not a duration; use a number with ms, s, m or h (e.g. 30s)`);
-  }
-  return Math.round(parsed);
-}
+/** The longest wait a Node timer can hold (2^31-1 ms, about 24.8 days): a longer one fires at once. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const BARE_NUMBER = /^(\d+(\.\d*)?|\.\d+)$/;
 
-/** A duration that must be more than zero (`--timeout 0` would kill every worker at its first heartbeat). */
-export function parsePositiveDuration(value: unknown, source: Source): number {
-  const parsed = parseDuration(value, source);
-  if (parsed === 0) throw new UsageError(`${source}: ${show(value)} must be more than 0 (e.g. 30s)`);
-  return parsed;
+/**
+ * A duration in milliseconds: `250ms`, `30s`, `5m`, `6h` (what the `ms` package reads); a bare number, written or
+ * a config file's number, means seconds (as in gunicorn). At least `minMs`, at most what a timer can wait.
+ */
+export function parseDuration(value: unknown, source: Source, minMs = 0): number {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const parsed =
+    typeof value === 'number' ? value * 1_000
+    : text === undefined || text === '' ? NaN
+    : BARE_NUMBER.test(text) ? Number(text) * 1_000
+    : ms(text as ms.StringValue);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+    throw new UsageError(`${source}: ${show(value)} is not a duration; use seconds (30) or a number with ms, s, m or h (250ms, 30s, 5m, 6h)`);
+  }
+  const durationMs = Math.round(parsed);
+  if (durationMs > MAX_DURATION_MS) throw new UsageError(`${source}: ${show(value)} is too long; use at most 24d`);
+  if (durationMs < minMs) {
+    const meaning = typeof value === 'number' || BARE_NUMBER.test(text ?? '') ? ` (a bare number is seconds: ${durationMs}ms)` : '';
+    const least = minMs <= 1 ? 'more than 0' : `at least ${ms(minMs)}`;
+    throw new UsageError(`${source}: ${show(value)} is too short${meaning}; use ${least}`);
+  }
+  return durationMs;
 }
 
 /** A size (`64KB`, `512MB`, `1GB`; a bare number is bytes) in bytes, > 0. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { StartOptions } from '../start-options.js';
 import {
-  parseChoice, parseDuration, parseInteger, parsePositiveDuration, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
+  parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
 } from './parse-values.js';
 import { isDatabaseNamedByEnvironment } from './libpq-environment.js';
 import type { EnvFiles } from './load-env-files.js';
@@ -46,6 +46,15 @@ type FlagKey = keyof RawStartFlags;
 /** More statements in flight than this only queue inside the server's socket buffer, where no lease timeout reaches them. */
 const MAX_PIPELINE_DEPTH = 1024;
 
+/** A worker must answer a heartbeat within --timeout (SPEC §1); shorter, a busy moment or a GC pause would kill it. */
+const MIN_TIMEOUT_MS = 1_000;
+/** A worker is hardly booted at this age (a dying one counts as failing its boot, decide.ts): recycling it sooner would keep the cluster booting. */
+const MIN_MAX_AGE_MS = 10_000;
+
+const atLeast = (minMs: number) => (value: unknown, source: Source): number => parseDuration(value, source, minMs);
+/** --max-age: 0 is off, as --max-requests 0 is. */
+const maxAge = (value: unknown, source: Source): number | undefined => (parseDuration(value, source) === 0 ? undefined : parseDuration(value, source, MIN_MAX_AGE_MS));
+
 /** Flags that may come from the environment (SPEC §1): only these two. */
 const ENV: Partial<Record<FlagKey, string>> = { port: 'PORT', databaseUrl: 'DATABASE_URL' };
 
@@ -75,16 +84,16 @@ export interface ResolveInput {
   readonly resolveFrom?: ResolveFrom;
 }
 
-/** The config file's keys in camelCase; an unknown key is a usage error naming it and the file. */
-function normaliseFileConfig(file: Readonly<Record<string, unknown>>, configPath: string): Map<FlagKey, unknown> {
+/** The config file's values by flag key, each with the key as the file spells it; an unknown key is a usage error naming it and the file. */
+function normaliseFileConfig(file: Readonly<Record<string, unknown>>, configPath: string): Map<FlagKey, { value: unknown; key: string }> {
   const known = new Set<string>(FLAG_KEYS);
-  const config = new Map<FlagKey, unknown>();
+  const config = new Map<FlagKey, { value: unknown; key: string }>();
   for (const [key, value] of Object.entries(file)) {
     const name = camel(key) === 'nodeArgs' ? 'nodeArg' : camel(key);
     if (!known.has(name)) {
       throw new UsageError(`${configPath}: unknown key "${key}"; use the names of the start flags (e.g. "workers", "max-requests")`);
     }
-    config.set(name as FlagKey, value);
+    config.set(name as FlagKey, { value, key });
   }
   return config;
 }
@@ -94,15 +103,15 @@ type PickInput = Pick<ResolveInput, 'flags' | 'env' | 'fileConfig' | 'configPath
 /** The winning raw value of each flag (flag > environment > config file) and a name for it in messages. */
 function picker(input: PickInput): (key: FlagKey) => [unknown, Source] | undefined {
   const configPath = input.configPath ?? 'config file';
-  const file = input.fileConfig === undefined ? new Map<FlagKey, unknown>() : normaliseFileConfig(input.fileConfig, configPath);
+  const file = input.fileConfig === undefined ? new Map<FlagKey, { value: unknown; key: string }>() : normaliseFileConfig(input.fileConfig, configPath);
   return (key) => {
     const flag = input.flags[key];
     if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) return [flag, `--${kebab(key)}`];
     const envName = ENV[key];
     const envValue = envName === undefined ? undefined : input.env[envName];
     if (envValue !== undefined && envValue !== '') return [envValue, `${envName} (environment)`];
-    if (file.has(key)) return [file.get(key), `"${key}" in ${configPath}`];
-    return undefined;
+    const fromFile = file.get(key);
+    return fromFile === undefined ? undefined : [fromFile.value, `"${fromFile.key}" in ${configPath}`];
   };
 }
 
@@ -168,14 +177,14 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     maxRequests: get('maxRequests', (v, s) => parseInteger(v, s, 0), 0),
     maxRequestsJitter: get('maxRequestsJitter', (v, s) => parseInteger(v, s, 0), 0),
     maxMemoryBytes: optional('maxMemory', parseSize),
-    maxAgeMs: optional('maxAge', parseDuration),
-    timeoutMs: get('timeout', parsePositiveDuration, 30_000),
+    maxAgeMs: optional('maxAge', maxAge),
+    timeoutMs: get('timeout', atLeast(MIN_TIMEOUT_MS), 30_000),
     gracefulTimeoutMs: get('gracefulTimeout', parseDuration, 30_000),
     maxConnections,
     isMaxConnectionsExplicit: pick('maxConnections') !== undefined,
-    leaseTimeoutMs: get('leaseTimeout', parseDuration, 5_000),
+    leaseTimeoutMs: get('leaseTimeout', atLeast(1), 5_000), // 0 would answer 503 to every statement that waits at all
     validateAfterMs: get('validateAfter', parseDuration, 1_000),
-    validationTimeoutMs: get('validationTimeout', parseDuration, 2_000),
+    validationTimeoutMs: get('validationTimeout', atLeast(1), 2_000), // 0 would destroy every connection it pings
     connectionMaxAgeMs: get('connectionMaxAge', parseDuration, 30 * 60_000),
     leakThresholdMs: get('leakThreshold', parseDuration, 10_000),
     session: get('session', parseSession, {}),
