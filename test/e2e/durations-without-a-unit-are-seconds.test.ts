@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnCluster, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { clusterStatus } from '../support/status.js';
+import { waitFor } from '../support/wait-for.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
@@ -76,4 +77,11 @@ describe('durations without a unit are seconds (as gunicorn)', () => {
     });
   }
 
+  it('never says "all workers ready" while the workers cannot answer a heartbeat', async () => {
+    const cluster = await spawnCluster(fixture('blocks-at-first-heartbeat.mjs'), { workers: 1, args: ['--timeout', '1'] });
+    const killed = (): number => cluster.logs().filter((line) => line.msg === 'worker stopped answering heartbeats; SIGKILL').length;
+    await waitFor(() => killed() >= 3, 30_000, 'workers killed for --timeout');
+    expect(cluster.logs().filter((line) => line.msg === 'worker ready').length, 'the worker did boot, again and again').to.be.at.least(3);
+    expect(cluster.logs().filter((line) => String(line.msg).includes('workers ready')), cluster.stdout).to.deep.equal([]);
+  });
 });

@@ -234,7 +234,8 @@ export class Primary {
         return this.#onReady(handle, now);
       case 'pcluster:pong':
         handle.update(message.status, now);
-        return;
+        if (handle.isReady) handle.hasAnsweredHeartbeat = true;
+        return this.#announceIfAllReady();
       case 'pcluster:boot-failed':
         if (handle.state === 'exited') return; // read after its exit: the exit code already said it (see #handleExit)
         this.#bootFailures.set(handle, message.error);
@@ -272,11 +273,16 @@ export class Primary {
         this.#drain(old, reason);
       }
     }
-    if (!this.#hasEverBeenReady && this.#liveHandles().filter((h) => h.isReady).length >= this.#desired.workers) {
-      this.#hasEverBeenReady = true;
-      const { host, port } = this.#address ?? this.#options;
-      this.#log.info({ workers: this.#desired.workers, url: `http://${host}:${port}` }, `all ${this.#desired.workers} workers ready on http://${host}:${port}`);
-    }
+    // Asked at once, not at the next heartbeat: "all workers ready" waits for every answer (see #announceIfAllReady).
+    handle.send({ type: 'pcluster:ping' });
+  }
+
+  /** Says the cluster is up once every worker is ready and has answered a heartbeat since: one that cannot would be killed for --timeout. */
+  #announceIfAllReady(): void {
+    if (this.#hasEverBeenReady || this.#liveHandles().filter((h) => h.isReady && h.hasAnsweredHeartbeat).length < this.#desired.workers) return;
+    this.#hasEverBeenReady = true;
+    const { host, port } = this.#address ?? this.#options;
+    this.#log.info({ workers: this.#desired.workers, url: `http://${host}:${port}` }, `all ${this.#desired.workers} workers ready on http://${host}:${port}`);
   }
 
   #handleExit(handle: WorkerHandle, code: number | null, signal: string | null, forkError?: NodeJS.ErrnoException): void {

@@ -39,6 +39,8 @@ export class WorkerHandle implements WorkerView {
   readyAt: number | undefined;
   drainStartedAt: number | undefined;
   lastCheckInAt: number;
+  /** Whether it has answered a heartbeat since it became ready: only then does it count towards "all workers ready". */
+  hasAnsweredHeartbeat = false;
   /** Why the primary is stopping this worker (a kill or a drain), so its exit is booked to the right reason. */
   stopReason: RestartReason | 'stop' | undefined;
   dbState: ConnectionState = 'connecting';
