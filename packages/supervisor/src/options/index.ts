@@ -5,3 +5,4 @@ export { loadConfigFile } from './load-config-file.js';
 export { loadEnvFiles, type EnvFiles } from './load-env-files.js';
 export { LIBPQ_TARGET_VARIABLES, isDatabaseNamedByEnvironment } from './libpq-environment.js';
 export { typescriptLoaderArgs, resolveFromFile, type ResolveFrom } from './typescript-loader.js';
+export { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js';

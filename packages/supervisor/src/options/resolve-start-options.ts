@@ -3,6 +3,7 @@ import type { StartOptions } from '../start-options.js';
 import {
   parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
 } from './parse-values.js';
+import { parseDatabaseUrl } from './database-url.js';
 import { isDatabaseNamedByEnvironment } from './libpq-environment.js';
 import type { EnvFiles } from './load-env-files.js';
 import { typescriptLoaderArgs, type ResolveFrom } from './typescript-loader.js';
@@ -155,7 +156,7 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     throw new UsageError('--embedded-postgres and --database-url both name a database; give only one');
   }
   const port = (v: unknown, s: Source): number => parseInteger(v, s, 1, 65535);
-  const databaseUrl = embeddedPostgres === undefined ? optional('databaseUrl', parseString) : undefined;
+  const databaseUrl = embeddedPostgres === undefined ? optional('databaseUrl', parseDatabaseUrl) : undefined;
   const nodeArgs = get('nodeArg', parseStringList, []);
   const inheritedNodeArgs = [...(input.execArgv ?? []), ...(input.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
 

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnCluster, fixture, type ClusterProcess, type SpawnOptions } from '../support/cluster-process.js';
+
+const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+const PASSWORD = 'Tr0ub4dor-s3cret';
+const EXPECTED_FORM = /use postgres:\/\/user:password@host:port\/db/;
+
+/** The exit status, or null if the process is still running after `ms` (then it is killed by the root hook). */
+async function exitCode(cluster: ClusterProcess, ms = 20_000): Promise<number | null> {
+  const timeout = new Promise<{ code: null }>((resolve) => setTimeout(() => resolve({ code: null }), ms));
+  return (await Promise.race([cluster.exited, timeout])).code;
+}
+
+describe('a bad database URL exits with one line and the documented status', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-bad-url-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const file = (name: string, content: string): string => {
+    writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+  };
+
+  const cases: { what: string; spawn: () => SpawnOptions; says: RegExp }[] = [
+    {
+      what: 'a malformed --database-url',
+      spawn: () => ({ databaseUrl: `postgres://app:${PASSWORD}@127.0.0.1:notaport/shop` }),
+      says: /^pcluster: --database-url: "postgres:\/\/app:\*\*\*@127\.0\.0\.1:notaport\/shop" is not a valid URL \(Invalid URL\); /,
+    },
+    {
+      what: 'a mysql:// DATABASE_URL (from an --env-file)',
+      spawn: () => ({ databaseUrl: null, args: ['--env-file', file('.env', `DATABASE_URL=mysql://app:${PASSWORD}@127.0.0.1:3306/shop\n`)] }),
+      says: /^pcluster: DATABASE_URL \(environment\): "mysql:\/\/app:\*\*\*@127\.0\.0\.1:3306\/shop" is not a PostgreSQL URL; /,
+    },
+    {
+      what: '"not a url" as a config file\'s database-url',
+      spawn: () => ({ databaseUrl: null, args: ['--config', file('pcluster.json', JSON.stringify({ 'database-url': 'not a url' }))] }),
+      says: /^pcluster: "database-url" in .*pcluster\.json: "not a url" is not a PostgreSQL URL; /,
+    },
+    {
+      what: 'a password with an unencoded "/" and "#"',
+      spawn: () => ({ databaseUrl: `postgresql://app:${PASSWORD}/#x@127.0.0.1:5432/shop` }),
+      says: /^pcluster: --database-url: "postgresql:\/\/app:\*\*\*@127\.0\.0\.1:5432\/shop" is not a valid URL \(Invalid URL\); .*percent-encoded$/,
+    },
+  ];
+  for (const { what, spawn, says } of cases) {
+    it(`${what}: exit 2, naming the setting and the expected form, never the password`, async () => {
+      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 1, ...spawn() });
+      expect(await exitCode(cluster), cluster.stderr).to.equal(2);
+      expect(lines(cluster.stderr), cluster.stderr).to.have.length(1);
+      expect(cluster.stderr.trim()).to.match(says).and.to.match(EXPECTED_FORM);
+      expect(cluster.stderr + cluster.stdout).not.to.include(PASSWORD);
+      expect(cluster.stdout, 'nothing was forked').not.to.match(/worker/);
+    });
+  }
+
+});
