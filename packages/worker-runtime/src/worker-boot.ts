@@ -8,6 +8,7 @@ import { loadAppModule, noListenerMessage, type AppModule, type LifecycleHook } 
 import type { DbSession } from './db-session.js';
 import { appError, failAppBoot, failBoot, send } from './ipc.js';
 import { catchListen, describeListenRequest } from './listen-catcher.js';
+import { listenFailure } from './listen-failure.js';
 import { installModuleHooks } from './module-hooks.js';
 import { installPgCompat } from './pg-compat-runtime.js';
 import { APP_CONNECTION_SUFFIX, WORKER_EXIT } from './protocol.js';
@@ -148,7 +149,7 @@ export async function bootWorker(w: Worker, connectionGranted: Promise<void>): P
       await w.http.listen(config.port, config.host);
     } else await appListening;
   } catch (error) {
-    return failAppBoot(appError('PCLUSTER_LISTEN', `cannot listen on ${config.host}:${config.port}: `, error));
+    return failAppBoot(listenFailure(error, config));
   }
   w.log.debug({ backendPid: w.keeper.backendPid, generation: config.generation }, 'worker ready');
   const address = w.http.server.address();
