@@ -59,13 +59,18 @@ describe('worker kills under Connection: close load (issue 27: connections stran
     const primaryPid = cluster.child.pid!;
     const before = tcpSocketStates(primaryPid);
     const load = connectionCloseLoad(`${cluster.url}/page`);
-    for (let kill = 0; kill < KILLS; kill++) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const { workers } = await clusterStatus(cluster);
-      process.kill(workers[Math.floor(Math.random() * workers.length)]!.pid!, 'SIGKILL');
-      await settled(cluster, 3);
+    let counts: Record<Outcome, number>;
+    try {
+      for (let kill = 0; kill < KILLS; kill++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const { workers } = await clusterStatus(cluster);
+        process.kill(workers[Math.floor(Math.random() * workers.length)]!.pid!, 'SIGKILL');
+        await settled(cluster, 3);
+      }
+    } finally {
+      // Stopped even when a kill round fails, so no request loop outlives the test.
+      counts = await load.stop();
     }
-    const counts = await load.stop();
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = tcpSocketStates(primaryPid);
     const handedOver = cluster.logs().filter((line) => /dead worker never accepted/.test(String(line.msg))).length;
