@@ -51,7 +51,7 @@ async function settled(cluster: ClusterProcess, workers: number): Promise<void> 
   }, 60_000, `${workers} ready workers`);
 }
 
-describe('worker kills under Connection: close load (issue 27: connections stranded at a worker\'s death)', () => {
+describe('chaos under Connection: close load: worker kills (connections stranded at a worker\'s death, nodejs/node#21746)', () => {
   it('hang no request and leave no CLOSE-WAIT socket in the primary', async function () {
     this.timeout(180_000);
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 3 });
