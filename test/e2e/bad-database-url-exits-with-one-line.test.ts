@@ -1,31 +1,19 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { useTempDir } from '../support/temp-dir.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { spawnCluster, fixture, type ClusterProcess, type SpawnOptions } from '../support/cluster-process.js';
+import { spawnCluster, fixture, type SpawnOptions } from '../support/cluster-process.js';
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
 const PASSWORD = 'Tr0ub4dor-s3cret';
 const EXPECTED_FORM = /use postgres:\/\/user:password@host:port\/db/;
 
-/** The exit status, or null if the process is still running after `ms` (then it is killed by the root hook). */
-async function exitCode(cluster: ClusterProcess, ms = 20_000): Promise<number | null> {
-  const timeout = new Promise<{ code: null }>((resolve) => setTimeout(() => resolve({ code: null }), ms));
-  return (await Promise.race([cluster.exited, timeout])).code;
-}
-
 describe('a bad database URL exits with one line and the documented status', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-bad-url-'));
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('pcluster-bad-url');
 
   const file = (name: string, content: string): string => {
-    writeFileSync(path.join(dir, name), content);
-    return path.join(dir, name);
+    writeFileSync(path.join(tempDir(), name), content);
+    return path.join(tempDir(), name);
   };
 
   const cases: { what: string; spawn: () => SpawnOptions; says: RegExp }[] = [
@@ -53,7 +41,7 @@ describe('a bad database URL exits with one line and the documented status', () 
   for (const { what, spawn, says } of cases) {
     it(`${what}: exit 2, naming the setting and the expected form, never the password`, async () => {
       const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 1, ...spawn() });
-      expect(await exitCode(cluster), cluster.stderr).to.equal(2);
+      expect(await cluster.exitCodeWithin(20_000), cluster.stderr).to.equal(2);
       expect(lines(cluster.stderr), cluster.stderr).to.have.length(1);
       expect(cluster.stderr.trim()).to.match(says).and.to.match(EXPECTED_FORM);
       expect(cluster.stderr + cluster.stdout).not.to.include(PASSWORD);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { useTempDir } from '../support/temp-dir.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnCluster, startCluster, fixture } from '../support/cluster-process.js';
 import { freePort } from '../support/free-port.js';
@@ -8,17 +8,11 @@ import { getJson } from '../support/http.js';
 import { clusterStatus } from '../support/status.js';
 
 describe('--config', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-config-'));
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('pcluster-config');
 
   it('is read from JSON, with flag > environment > file > default', async () => {
     const [filePort, envPort] = [await freePort(), await freePort()];
-    const file = path.join(dir, 'pcluster.config.json');
+    const file = path.join(tempDir(), 'pcluster.config.json');
     writeFileSync(file, JSON.stringify({ workers: 3, port: filePort, 'max-connections': 5, session: { statement_timeout: '7s' } }));
     const cluster = await startCluster(fixture('routes.mjs'), { args: ['--config', file], env: { PORT: String(envPort) } });
     // spawnCluster passes --workers 2 and --port on the command line; the flags win over the file and PORT.
@@ -31,7 +25,7 @@ describe('--config', () => {
   });
 
   it('a .mjs config file exporting a function works too', async () => {
-    const file = path.join(dir, 'pcluster.config.mjs');
+    const file = path.join(tempDir(), 'pcluster.config.mjs');
     writeFileSync(file, "export default async () => ({ maxConnections: 4, leaseTimeout: '2s' });\n");
     const cluster = await startCluster(fixture('routes.mjs'), { args: ['--config', file] });
     expect((await clusterStatus(cluster)).budget.maxConnections).to.equal(4);
@@ -45,7 +39,7 @@ describe('--config', () => {
   ];
   for (const { what, content, says } of bad) {
     it(`${what}: exit 2 with one line naming the file and the fix`, async () => {
-      const file = path.join(dir, 'bad.json');
+      const file = path.join(tempDir(), 'bad.json');
       writeFileSync(file, content);
       const cluster = await spawnCluster(fixture('routes.mjs'), { args: ['--config', file] });
       expect((await cluster.exited).code).to.equal(2);

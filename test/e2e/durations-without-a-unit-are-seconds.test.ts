@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { useTempDir } from '../support/temp-dir.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnCluster, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
 import { clusterStatus } from '../support/status.js';
@@ -19,20 +19,8 @@ async function staysUp(cluster: ClusterProcess, ms: number): Promise<void> {
   expect(cluster.logs().filter((line) => /SIGKILL|recycling|worker died/.test(String(line.msg))), 'no kill, recycle or death').to.deep.equal([]);
 }
 
-/** The exit status, or null if the process is still running after `ms` (then it is killed by the root hook). */
-async function exitCode(cluster: ClusterProcess, ms = 20_000): Promise<number | null> {
-  const timeout = sleep(ms).then(() => ({ code: null }));
-  return (await Promise.race([cluster.exited, timeout])).code;
-}
-
 describe('durations without a unit are seconds (as gunicorn)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'pcluster-durations-'));
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir('pcluster-durations');
 
   it('--timeout 5 is five seconds: the cluster stays up with 0 restarts', async () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2, args: ['--timeout', '5'] });
@@ -47,7 +35,7 @@ describe('durations without a unit are seconds (as gunicorn)', () => {
   });
 
   it('a config file\'s numbers are seconds too', async () => {
-    const file = path.join(dir, 'pcluster.json');
+    const file = path.join(tempDir(), 'pcluster.json');
     writeFileSync(file, JSON.stringify({ timeout: 5, 'max-age': '3600' }));
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2, args: ['--config', file] });
     await staysUp(cluster, 5_000);
@@ -61,16 +49,16 @@ describe('durations without a unit are seconds (as gunicorn)', () => {
     {
       what: 'a config file\'s "timeout": 0.5',
       args: (dir) => {
-        writeFileSync(path.join(dir, 'short.json'), '{ "timeout": 0.5 }');
-        return ['--config', path.join(dir, 'short.json')];
+        writeFileSync(path.join(tempDir(), 'short.json'), '{ "timeout": 0.5 }');
+        return ['--config', path.join(tempDir(), 'short.json')];
       },
       says: /^pcluster: "timeout" in .*short\.json: 0\.5 is too short \(a bare number is seconds: 500ms\); use at least 1s$/,
     },
   ];
   for (const { what, args, says } of refused) {
     it(`${what} is refused: exit 2, one line naming the setting, the value and the minimum`, async () => {
-      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 2, args: args(dir) });
-      expect(await exitCode(cluster), cluster.stdout).to.equal(2);
+      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 2, args: args(tempDir()) });
+      expect(await cluster.exitCodeWithin(20_000), cluster.stdout).to.equal(2);
       expect(lines(cluster.stderr), cluster.stderr).to.have.length(1);
       expect(cluster.stderr.trim()).to.match(says);
       expect(cluster.stdout, 'nothing was forked').not.to.match(/worker/);

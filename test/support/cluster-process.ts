@@ -92,6 +92,17 @@ export class ClusterProcess {
       clearTimeout(timer);
     }
   }
+
+  /** The exit status, or null if it is still running after `ms` (the root hook kills it then). */
+  async exitCodeWithin(ms: number): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ code: null }>((resolve) => (timer = setTimeout(() => resolve({ code: null }), ms)));
+    try {
+      return (await Promise.race([this.exited, timeout])).code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 const running = new Set<ClusterProcess>();

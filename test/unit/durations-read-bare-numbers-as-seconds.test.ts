@@ -1,22 +1,8 @@
 import { expect } from 'chai';
-import { parseDuration, resolveStartOptions, UsageError, type ResolveInput } from 'pcluster/internal/options/index';
+import { refusal, startInput } from '../support/start-input.js';
+import { parseDuration, resolveStartOptions } from 'pcluster/internal/options/index';
 
-const input = (overrides: Partial<ResolveInput> = {}): ResolveInput => ({
-  app: 'app.js', flags: {}, env: {}, fileConfig: undefined, configPath: 'pcluster.json', cwd: '/srv/shop',
-  isTTY: false, availableParallelism: 2, fileExists: () => true, ...overrides,
-});
-
-/** The one-line UsageError `fn` throws. */
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(UsageError);
-    expect((error as UsageError).message, 'one line').not.to.include('\n');
-    return (error as UsageError).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const input = startInput;
 
 describe('parseDuration()', () => {
   it('reads a bare number, written or a config file\'s number, as seconds (as gunicorn)', () => {

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
+import { startInput } from '../support/start-input.js';
 import { parseSize, resolveStartOptions, UsageError, type ResolveInput } from 'pcluster/internal/options/index';
 
-const input = (overrides: Partial<ResolveInput> = {}): ResolveInput => ({
-  app: 'app.js', flags: {}, env: {}, fileConfig: undefined, configPath: 'pcluster.json', cwd: '/srv/shop',
-  isTTY: false, availableParallelism: 4, fileExists: () => true, ...overrides,
-});
+const input = (overrides: Partial<ResolveInput> = {}): ResolveInput => startInput({ availableParallelism: 4, ...overrides });
 
 function usageError(fn: () => unknown): UsageError {
   try {
