@@ -1,5 +1,28 @@
-/** How the worker's connection is described and set up: failure lines, what counts as unreachable, session options. */
+/** How the worker's connection is set up and described: its client config, failure lines, what counts as unreachable, session options. */
 import type pg from 'pg';
+import type { DatabaseSettings } from './protocol.js';
+
+/** One connect attempt waits no longer than this for the server. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** A worker connection's pg.Client config: where the app points, when it does (SPEC §2.1), and always pcluster's own name, session and pipelining. */
+export function clientConfig(database: DatabaseSettings, appTarget: pg.ClientConfig): pg.ClientConfig {
+  return {
+    connectionString: database.connectionString,
+    ...appTarget,
+    application_name: database.applicationName,
+    options: sessionOptions(database.session),
+    keepAlive: true,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    pipeline: true,
+  };
+}
+
+/** The target and credentials of an app's Pool/Client config; every other setting of its stays the app's. */
+export function appTarget(config: pg.ClientConfig): pg.ClientConfig {
+  const { connectionString, host, port, database, user, password, ssl } = config;
+  return Object.fromEntries(Object.entries({ connectionString, host, port, database, user, password, ssl }).filter(([, value]) => value !== undefined));
+}
 
 /** How a connection problem reads in one line: where, as whom, and why — never the password. */
 export function describeConnectFailure(client: pg.Client, error: Error): string {

@@ -2,9 +2,11 @@ import pg from 'pg';
 import { backoffDelayMs } from './backoff.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { destroySocket } from './pg-internals.js';
+import { ConnectionFreshness } from './connection-freshness.js';
 import type { ConnectionState, DatabaseSettings } from './protocol.js';
+import { ReadyWaiters } from './ready-waiters.js';
 import { StateMachine } from './state-machine.js';
-import { describeConnectFailure, isUnreachable, sessionOptions } from './connect-settings.js';
+import { appTarget, clientConfig, describeConnectFailure, isUnreachable } from './connect-settings.js';
 
 export { describeConnectFailure, isUnreachable, sessionOptions } from './connect-settings.js';
 
@@ -18,7 +20,6 @@ const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>>
 
 const RECONNECT_BASE_MS = 100;
 const RECONNECT_CAP_MS = 2_000;
-const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface KeeperSettings {
   readonly database: DatabaseSettings;
@@ -45,23 +46,20 @@ export class ConnectionKeeper {
   readonly #settings: KeeperSettings;
   readonly #events: KeeperEvents;
   readonly #machine: StateMachine<ConnectionState>;
+  readonly #freshness: ConnectionFreshness;
+  readonly #waiters = new ReadyWaiters();
   #client: pg.Client | null = null;
-  #connectedAt = 0;
-  #retireAt = Infinity;
-  #lastUsedAt = 0;
-  #lastValidatedAt: Date | null = null;
-  #isSuspect = false;
   #reconnectAttempt = 0;
   #reconnecting: Promise<void> | null = null;
-  #readyWaiters = new Set<() => void>();
   #appSettings: pg.ClientConfig = {};
 
   constructor(settings: KeeperSettings, events: KeeperEvents = {}) {
     this.#settings = settings;
     this.#events = events;
+    this.#freshness = new ConnectionFreshness(settings);
     this.#machine = new StateMachine<ConnectionState>('connecting', TRANSITIONS, (_from, to) => {
       this.#events.stateChanged?.(to, this.backendPid);
-      if (to === 'open') this.#wakeWaiters();
+      if (to === 'open') this.#waiters.wakeAll();
     });
   }
 
@@ -74,7 +72,7 @@ export class ConnectionKeeper {
   }
 
   get lastValidatedAt(): Date | null {
-    return this.#lastValidatedAt;
+    return this.#freshness.lastValidatedAt;
   }
 
   /**
@@ -115,8 +113,8 @@ export class ConnectionKeeper {
     if (this.#machine.state !== 'open' || client === null) return null;
     if (isInTransaction) return client;
     const now = Date.now();
-    if (now >= this.#retireAt) return null;
-    if (!isPipelineBusy && (this.#isSuspect || now - this.#lastUsedAt >= this.#settings.validateAfterMs)) return null;
+    if (this.#freshness.isDueForRetirement(now)) return null;
+    if (!isPipelineBusy && this.#freshness.isDueForValidation(now)) return null;
     this.#events.validated?.('skipped');
     return client;
   }
@@ -136,12 +134,11 @@ export class ConnectionKeeper {
       const client = this.#client;
       if (state === 'open' && client !== null) {
         if (isInTransaction) return client;
-        if (Date.now() >= this.#retireAt) {
+        if (this.#freshness.isDueForRetirement(Date.now())) {
           await this.#replace();
           continue;
         }
-        const isDue = this.#isSuspect || Date.now() - this.#lastUsedAt >= this.#settings.validateAfterMs;
-        if (!isDue) return client;
+        if (!this.#freshness.isDueForValidation(Date.now())) return client;
         if (await this.#validate(client)) return client;
         continue;
       }
@@ -156,12 +153,12 @@ export class ConnectionKeeper {
 
   /** A reply came on `client`: it is alive now (the validation window starts again). */
   markAlive(client: pg.Client): void {
-    if (client === this.#client) this.#lastUsedAt = Date.now();
+    if (client === this.#client) this.#freshness.used(Date.now());
   }
 
   /** A statement on `client` failed without a reply from the server: it is pinged before it is used again after a pause. */
   markSuspect(client: pg.Client): void {
-    if (client === this.#client) this.#isSuspect = true;
+    if (client === this.#client) this.#freshness.suspect();
   }
 
   /** The statement's error says the server ended this session: the connection is replaced now. */
@@ -179,7 +176,7 @@ export class ConnectionKeeper {
   async close(): Promise<void> {
     if (this.#machine.is('closing', 'closed')) return;
     this.#machine.transition('closing');
-    this.#wakeWaiters();
+    this.#waiters.wakeAll();
     const client = this.#client;
     this.#client = null;
     if (client !== null) await this.#end(client);
@@ -191,21 +188,11 @@ export class ConnectionKeeper {
    * Pool/Client config the app creates. pcluster's own settings (application_name, session, pipelining) stay.
    */
   useAppSettings(config: pg.ClientConfig): void {
-    const { connectionString, host, port, database, user, password, ssl } = config;
-    this.#appSettings = Object.fromEntries(Object.entries({ connectionString, host, port, database, user, password, ssl }).filter(([, value]) => value !== undefined));
+    this.#appSettings = appTarget(config);
   }
 
   #createClient(): pg.Client {
-    const { database } = this.#settings;
-    const client = new pg.Client({
-      connectionString: database.connectionString,
-      ...this.#appSettings,
-      application_name: database.applicationName,
-      options: sessionOptions(database.session),
-      keepAlive: true,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      pipeline: true,
-    });
+    const client = new pg.Client(clientConfig(this.#settings.database, this.#appSettings));
     // Every client carries an error listener for its whole life: a socket error must never crash the worker.
     client.on('error', (error) => this.#onLost(client, error));
     client.on('end', () => this.#onLost(client, undefined));
@@ -214,14 +201,8 @@ export class ConnectionKeeper {
 
   #adopt(client: pg.Client): void {
     this.#client = client;
-    this.#connectedAt = Date.now();
-    this.#lastUsedAt = this.#connectedAt;
-    this.#lastValidatedAt = new Date(this.#connectedAt);
-    this.#isSuspect = false;
+    this.#freshness.connected(Date.now());
     this.#reconnectAttempt = 0;
-    const { connectionMaxAgeMs } = this.#settings;
-    // Up to 10% early, so workers started together do not all reconnect in the same second.
-    this.#retireAt = connectionMaxAgeMs > 0 ? this.#connectedAt + connectionMaxAgeMs * (1 - Math.random() * 0.1) : Infinity;
     this.#events.connected?.('success');
     this.#machine.transition('open');
   }
@@ -236,9 +217,7 @@ export class ConnectionKeeper {
     }
     if (client !== this.#client || this.#machine.state !== 'open') return false;
     this.#events.validated?.('ok');
-    this.#lastValidatedAt = new Date();
-    this.#lastUsedAt = Date.now();
-    this.#isSuspect = false;
+    this.#freshness.validated(Date.now());
     return true;
   }
 
@@ -290,26 +269,7 @@ export class ConnectionKeeper {
   }
 
   #waitUntilReady(deadline: number): Promise<void> {
-    const remainingMs = deadline - Date.now();
-    if (remainingMs <= 0) {
-      return Promise.reject(new DatabaseUnavailableError(`the database connection is ${this.#machine.state}`));
-    }
-    return new Promise((resolve, reject) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#readyWaiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#readyWaiters.delete(wake);
-        reject(new DatabaseUnavailableError(`the database connection is ${this.#machine.state}`));
-      }, remainingMs);
-      this.#readyWaiters.add(wake);
-    });
-  }
-
-  #wakeWaiters(): void {
-    for (const wake of [...this.#readyWaiters]) wake();
+    return this.#waiters.wait(deadline, () => new DatabaseUnavailableError(`the database connection is ${this.#machine.state}`));
   }
 
   async #end(client: pg.Client): Promise<void> {
