@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, REPO_ROOT, spawnCluster, startCluster, fixture, type ClusterProcess } from '../support/cluster-process.js';
@@ -88,16 +87,4 @@ describe('operating a running cluster', () => {
     expect(badScale?.code).to.equal(2);
   });
 
-  it('a port already in use: exit 3 with the listen error, once', async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
-    const { port } = blocker.address() as net.AddressInfo;
-    try {
-      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 2, port });
-      expect((await cluster.exited).code).to.equal(3);
-      expect(cluster.stderr.split('\n').filter(Boolean)[0]).to.match(new RegExp(`cannot listen on 0\\.0\\.0\\.0:${port}: .*EADDRINUSE`));
-    } finally {
-      blocker.close();
-    }
-  });
 });
