@@ -10,10 +10,10 @@ export interface LoadOutcome {
 }
 
 /** Keep-alive load on `url` until `stop()` is called; resolves with what the clients saw. */
-export function startLoad(url: string, connections = 16): { stop(): Promise<LoadOutcome> } {
+export function startLoad(url: string, connections = 16, seconds = 600): { stop(): Promise<LoadOutcome> } {
   let finish: (result: autocannon.Result) => void = () => {};
   const finished = new Promise<autocannon.Result>((resolve) => (finish = resolve));
-  const instance = autocannon({ url, connections, duration: 600, pipelining: 1, timeout: 20 }, (_error, result) => finish(result));
+  const instance = autocannon({ url, connections, duration: seconds, pipelining: 1, timeout: 20 }, (_error, result) => finish(result));
   return {
     async stop() {
       instance.stop();
