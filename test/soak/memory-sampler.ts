@@ -16,6 +16,10 @@ export interface MemorySample {
   /** Megabytes by process: `primary`, or a worker's slot. */
   readonly rssMb: Record<string, number>;
   readonly heapUsedMb: Record<string, number>;
+  /** What V8 has committed for its heap (used, garbage not yet collected, and free space). */
+  readonly heapTotalMb: Record<string, number>;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers among them): outside the heap, inside RSS. */
+  readonly externalMb: Record<string, number>;
 }
 
 const MB = 1048576;
@@ -41,6 +45,8 @@ export async function sampleMemory(metricsUrl: string, minute: number): Promise<
     minute: Math.round(minute * 10) / 10,
     rssMb: byWorker(text, 'process_resident_memory_bytes'),
     heapUsedMb: byWorker(text, 'nodejs_heap_size_used_bytes'),
+    heapTotalMb: byWorker(text, 'nodejs_heap_size_total_bytes'),
+    externalMb: byWorker(text, 'nodejs_external_memory_bytes'),
   };
 }
 
