@@ -6,7 +6,7 @@ import { spawnCluster, fixture, type SpawnOptions } from '../support/cluster-pro
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
 const PASSWORD = 'Tr0ub4dor-s3cret';
-const EXPECTED_FORM = /use postgres:\/\/user:password@host:port\/db/;
+const EXPECTED_FORM = /use a postgres:\/\/ URL, for example postgres:\/\/user:password@host:port\/db/;
 
 describe('a bad database URL exits with one line and the documented status', () => {
   const tempDir = useTempDir('pcluster-bad-url');

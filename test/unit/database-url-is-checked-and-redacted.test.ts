@@ -4,13 +4,13 @@ import { parseDatabaseUrl, redactDatabaseUrl, resolveStartOptions } from 'pclust
 
 const input = startInput;
 
-const EXPECTED = 'use postgres://user:password@host:port/db (postgresql:// too; a socket as postgres:///db?host=/var/run/postgresql)';
+const EXPECTED = 'use a postgres:// URL, for example postgres://user:password@host:port/db (postgresql:// too; a socket as postgres:///db?host=/var/run/postgresql)';
 
 describe('parseDatabaseUrl()', () => {
   it('accepts the postgres:// and postgresql:// forms node-postgres reads, sockets included', () => {
     for (const url of [
       'postgres://app:s3cret@db.example:5432/shop', 'postgresql://app@db.example/shop', 'POSTGRES://db.example/shop', 'postgres:///shop?host=/var/run/postgresql',
-      'postgresql://%2Fvar%2Frun%2Fpostgresql/shop', 'postgres://app:pw@/shop?host=/tmp', 'postgres://[::1]:5432/shop', 'postgres://app:p%2Fw@db/shop?sslmode=disable',
+      'postgresql://%2Fvar%2Frun%2Fpostgresql/shop', 'postgres://app:pw@/shop?host=/tmp', 'postgres://[::1]:5432/shop', 'postgres://app:p%2Fw@db.example/shop?sslmode=disable',
     ]) {
       expect(parseDatabaseUrl(url, '--database-url')).to.equal(url);
     }
@@ -29,10 +29,10 @@ describe('parseDatabaseUrl()', () => {
   });
 
   it('refuses a malformed URL with the reason, never showing its password', () => {
-    const cases = ['postgres://app:s3cret@db:notaport/shop', 'postgres://app:s3/cret@db/shop', 'postgres://app:s3#cret@db/shop', 'postgres://app:s3cret@db:99999/shop'];
+    const cases = ['postgres://app:s3cret@db.example:notaport/shop', 'postgres://app:s3/cret@db.example/shop', 'postgres://app:s3#cret@db.example/shop', 'postgres://app:s3cret@db.example:99999/shop'];
     for (const url of cases) {
       const message = refusal(() => parseDatabaseUrl(url, '"database-url" in pcluster.json'));
-      expect(message).to.match(/^"database-url" in pcluster\.json: "postgres:\/\/app:\*\*\*@db.*" is not a valid URL \(Invalid URL\); use postgres:\/\/user:password@host:port\/db .*percent-encoded$/);
+      expect(message).to.match(/^"database-url" in pcluster\.json: "postgres:\/\/app:\*\*\*@db.*" is not a valid URL \(Invalid URL\); use a postgres:\/\/ URL, for example postgres:\/\/user:password@host:port\/db .*percent-encoded$/);
       expect(message).not.to.match(/s3|cret/);
     }
     expect(refusal(() => parseDatabaseUrl('postgres://app:s3 cret@d b/shop', '--database-url'))).to.equal(`--database-url: "postgres://app:***@d b/shop" has a space in its host; ${EXPECTED}`);
@@ -48,8 +48,8 @@ describe('parseDatabaseUrl()', () => {
 
 describe('redactDatabaseUrl()', () => {
   it('hides the password of a well-formed or malformed connection string, and nothing else', () => {
-    expect(redactDatabaseUrl('postgres://app:s3cret@db:5432/shop')).to.equal('postgres://app:***@db:5432/shop');
-    expect(redactDatabaseUrl('postgres://app:s3@c/r et@db/shop')).to.equal('postgres://app:***@db/shop');
+    expect(redactDatabaseUrl('postgres://app:s3cret@db.example:5432/shop')).to.equal('postgres://app:***@db.example:5432/shop');
+    expect(redactDatabaseUrl('postgres://app:s3@c/r et@db.example/shop')).to.equal('postgres://app:***@db.example/shop');
     expect(redactDatabaseUrl('app:s3cret@db/shop')).to.equal('app:***@db/shop');
     expect(redactDatabaseUrl('postgres://db/shop?user=app&password=s3cret&sslmode=require')).to.equal('postgres://db/shop?user=app&password=***&sslmode=require');
     expect(redactDatabaseUrl("host=db password='s 3' dbname=shop")).to.equal('host=db password=*** dbname=shop');

@@ -19,7 +19,7 @@ const START_FLAGS = {
   workers: { alias: 'w', type: 'string', describe: 'worker count, or "auto" (= available CPUs)' },
   port: { alias: 'p', type: 'string', describe: 'HTTP port shared by all workers (env PORT; default 3000)' },
   host: { type: 'string', describe: 'HTTP bind address (default 0.0.0.0)' },
-  'database-url': { type: 'string', describe: 'postgres://user:password@host:port/db (env DATABASE_URL; default: libpq PG* env)' },
+  'database-url': { type: 'string', describe: 'where to connect, for example postgres://user:password@host:port/db (env DATABASE_URL; default: libpq PG* env)' },
   'embedded-postgres': { type: 'string', describe: 'start a local PostgreSQL owned by pcluster (optional data dir)' },
   'metrics-port': { type: 'string', describe: 'Prometheus and health endpoints port (default 9091)' },
   'metrics-host': { type: 'string', describe: 'metrics bind address (default 127.0.0.1)' },

@@ -4,7 +4,7 @@ import { UsageError } from './usage-error.js';
 
 const POSTGRES_SCHEME = /^postgres(ql)?:\/\//i;
 const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
-const EXPECTED = 'use postgres://user:password@host:port/db (postgresql:// too; a socket as postgres:///db?host=/var/run/postgresql)';
+const EXPECTED = 'use a postgres:// URL, for example postgres://user:password@host:port/db (postgresql:// too; a socket as postgres:///db?host=/var/run/postgresql)';
 
 /**
  * Hides the password of one connection string, even a malformed one: everything between the user's `:` and the
