@@ -82,8 +82,7 @@ export function forkFailure(slot: number, error: NodeJS.ErrnoException): Seriali
 /** A slot's worker that died, or a fork for it that was refused (no pid), as the primary books it. */
 export interface SlotFailure {
   readonly wasCurrent: boolean;
-  readonly wasReady: boolean;
-  /** When it became ready, if it did: how long it served decides its slot's backoff. */
+  /** When it became ready, if it ever did: how long it served decides its slot's backoff. */
   readonly readyAt: number | undefined;
   /** The worker said why it failed to boot (or its exit code did): at start, that ends the run at once. */
   readonly isReported: boolean;

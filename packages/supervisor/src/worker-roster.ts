@@ -132,7 +132,6 @@ export class WorkerRoster {
     if (handle.state === 'exited') return; // a refused fork reports an 'error'; an 'exit' may or may not follow it
     const { budget, collector, metrics, log } = this.#context;
     const slot = this.#slots.get(handle.slot)!;
-    const wasReady = handle.readyAt !== undefined;
     budget.release(handle.id);
     collector.forget(handle);
     metrics.retire(handle.lastMetrics);
@@ -146,7 +145,7 @@ export class WorkerRoster {
     const wasCurrent = vacate(slot, handle);
     const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
     const failure = forkError === undefined ? bootFailure : forkFailure(slot.slot, forkError);
-    this.#bookFailure(slot, { wasCurrent, wasReady, readyAt: handle.readyAt, isReported, failure, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
+    this.#bookFailure(slot, { wasCurrent, readyAt: handle.readyAt, isReported, failure, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
   }
 
   /** Connections a dead worker was handed and never accepted go to a ready worker, or are closed when there is none. */
@@ -172,7 +171,7 @@ export class WorkerRoster {
     } catch (error) {
       // Refused outright: no process, no handle; the slot is retried like a crash.
       const failure = forkFailure(slotNumber, error as NodeJS.ErrnoException);
-      this.#bookFailure(slot, { wasCurrent: wasEmpty, wasReady: false, readyAt: undefined, isReported: false, failure, pid: undefined, code: null, signal: null, reason: 'crash' });
+      this.#bookFailure(slot, { wasCurrent: wasEmpty, readyAt: undefined, isReported: false, failure, pid: undefined, code: null, signal: null, reason: 'crash' });
       return undefined;
     }
     if (wasEmpty) slot.current = handle;
@@ -216,7 +215,7 @@ export class WorkerRoster {
     const { desired, log } = this.#context;
     if (desired.isStopping) return;
     const { code, signal, failure } = death;
-    if (!this.#hasEverBeenReady && !death.wasReady) {
+    if (!this.#hasEverBeenReady && death.readyAt === undefined) {
       const isAnyReady = this.live().some((h) => h.isReady);
       if (startupDeathHalts({ isReported: death.isReported, deaths: ++this.#startupDeaths, workers: desired.workers, isAnyReady })) {
         return this.#context.haltOnBootFailure(slot.slot, code, signal, failure);
