@@ -1,11 +1,11 @@
 /**
  * Soak: the chaos schedule at a lower rate, for as long as asked, under keep-alive load.
- *   npm run soak -- --minutes 60 [--steady] [--warmup 10] [--sample-every 1] [--out DIR]
+ *   npm run soak -- --minutes 60 [--steady] [--warmup 10] [--sample-every 1] [--out DIR] [--no-warmup-snapshots]
  * `--steady` keeps every worker alive (terminated backends and short event-loop blocks only), so
  * that the workers' own memory can be followed; the chaos schedule replaces them every few minutes.
  * Memory (RSS and V8 heap in use of the primary and each worker, from /metrics) is sampled every
  * `--sample-every` minutes into DIR/samples.json; heap snapshots are written into DIR after the
- * warm-up (the primary and, steady, worker 1) and at the end (the primary and, steady, every worker). Prints a summary: requests, failures by
+ * warm-up (the primary and, steady, worker 1; not with `--no-warmup-snapshots`, which leaves every RSS series undisturbed) and at the end (the primary and, steady, every worker). Prints a summary: requests, failures by
  * cause, the most connections PostgreSQL ever showed for the cluster against the budget, a memory
  * table every 5 minutes and each process's slope in MB/hour after the warm-up.
  */
@@ -30,6 +30,7 @@ const arg = (name: string): string | undefined => {
 };
 const MINUTES = Number(arg('minutes') ?? 10);
 const IS_STEADY = process.argv.includes('--steady');
+const IS_WARMUP_SNAPSHOT = !process.argv.includes('--no-warmup-snapshots');
 const WARMUP_MINUTES = Number(arg('warmup') ?? Math.min(10, MINUTES / 2));
 const SAMPLE_EVERY_MINUTES = Number(arg('sample-every') ?? 1);
 const OUT = path.resolve(arg('out') ?? path.join(os.tmpdir(), `pcluster-soak-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -74,7 +75,7 @@ try {
     writeFileSync(path.join(OUT, 'samples.json'), `${JSON.stringify(samples, null, 1)}\n`);
   };
   const memoryLoop = (async () => {
-    let isSnapshotTaken = false;
+    let isSnapshotTaken = !IS_WARMUP_SNAPSHOT;
     for (let next = 0; next < MINUTES; next += SAMPLE_EVERY_MINUTES) {
       await sleep(Math.max(0, startedAt + next * 60_000 - Date.now()));
       await recordMemory();

@@ -5,9 +5,17 @@ import { WORKER_STATES, type WorkerHandle } from './worker-handle.js';
 
 type MetricJson = MetricObjectWithValues<MetricValue<string>>;
 
-/** Counters and histograms only: a retired worker's gauges describe nothing that still exists. */
-function cumulative(metrics: WorkerMetrics): WorkerMetrics {
-  return metrics.filter((metric) => ['counter', 'histogram'].includes(String(metric.type)));
+/**
+ * What the primary keeps of a worker's latest snapshot, to fold into the retired totals when the worker exits:
+ * its counters and histograms (a retired worker's gauges describe nothing that still exists), as one JSON string.
+ * It is kept from one scrape to the next, long enough to be promoted to V8's old generation, where thousands of
+ * small objects per worker and scrape piled up as garbage between the primary's rare full collections (its RSS grew
+ * 13 MB/hour in a 60-minute soak, benchmarks/RELIABILITY.md); one flat string is a single small allocation.
+ */
+export type KeptTotals = string & { readonly __keptTotals: never };
+
+export function keepTotals(metrics: WorkerMetrics): KeptTotals {
+  return JSON.stringify(metrics.filter((metric) => ['counter', 'histogram'].includes(String(metric.type)))) as KeptTotals;
 }
 
 /**
@@ -85,10 +93,10 @@ export class ClusterMetrics {
   }
 
   /** Folds an exited worker's last counters into the retired totals. */
-  retire(metrics: WorkerMetrics | undefined): void {
-    if (metrics === undefined) return;
+  retire(totals: KeptTotals | undefined): void {
+    if (totals === undefined) return;
     this.#retiring = this.#retiring.then(async () => {
-      const merged = AggregatorRegistry.aggregate([this.#retired, cumulative(metrics)] as MetricJson[][]);
+      const merged = AggregatorRegistry.aggregate([this.#retired, JSON.parse(totals)] as MetricJson[][]);
       this.#retired = (await merged.getMetricsAsJSON()) as WorkerMetrics;
     });
   }

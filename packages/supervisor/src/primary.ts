@@ -4,7 +4,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { createLogger, type Logger } from '@pcluster/worker-runtime/logger';
 import { WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
-import { ClusterMetrics } from './cluster-metrics.js';
+import { ClusterMetrics, keepTotals } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
 import { commandForSignal, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
@@ -237,7 +237,7 @@ export class Primary {
       case 'pcluster:server-connections':
         return this.#monitor.answered(message);
       case 'pcluster:retiring':
-        handle.lastMetrics = message.metrics;
+        handle.lastTotals = keepTotals(message.metrics);
         return;
     }
   }

@@ -1,4 +1,5 @@
 import type { WorkerMessage, WorkerMetrics } from '@pcluster/worker-runtime/protocol';
+import { keepTotals } from './cluster-metrics.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 type Collected = Extract<WorkerMessage, { type: 'pcluster:collected' }>;
@@ -69,7 +70,7 @@ export class WorkerCollector {
           this.#waiting.delete(requestId);
           if (message === undefined) return resolve(undefined);
           handle.update(message.status, Date.now());
-          if (message.metrics !== null) handle.lastMetrics = message.metrics;
+          if (message.metrics !== null) handle.lastTotals = keepTotals(message.metrics);
           resolve(message.metrics ?? undefined);
         },
       });

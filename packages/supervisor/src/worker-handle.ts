@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
-import { isWorkerMessage, SECRET_ENV_NAMES, type ConnectionState, type WorkerMessage, type WorkerMetrics, type WorkerStatus } from '@pcluster/worker-runtime/protocol';
+import { isWorkerMessage, SECRET_ENV_NAMES, type ConnectionState, type WorkerMessage, type WorkerStatus } from '@pcluster/worker-runtime/protocol';
+import type { KeptTotals } from './cluster-metrics.js';
 import type { WorkerView } from './decide.js';
 import type { RestartReason } from './status-report.js';
 import { watchUnacceptedConnections, type RawConnection } from './unaccepted-connections.js';
@@ -52,8 +53,8 @@ export class WorkerHandle implements WorkerView {
   grantedAt: number | undefined;
   requests = 0;
   rssBytes = 0;
-  /** The worker's latest metrics snapshot; folded into the retired totals when it exits. */
-  lastMetrics: WorkerMetrics | undefined;
+  /** The counters and histograms of the worker's latest metrics snapshot; folded into the retired totals when it exits. */
+  lastTotals: KeptTotals | undefined;
 
   /**
    * Forks the worker process for a slot. A fork the operating system refuses with EAGAIN, EMFILE, ENOENT … comes back

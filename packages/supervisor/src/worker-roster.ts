@@ -134,7 +134,7 @@ export class WorkerRoster {
     const slot = this.#slots.get(handle.slot)!;
     budget.release(handle.id);
     collector.forget(handle);
-    metrics.retire(handle.lastMetrics);
+    metrics.retire(handle.lastTotals);
     handle.transition('exited');
     const bootFailure = this.#bootFailures.get(handle);
     this.#bootFailures.delete(handle);
