@@ -44,7 +44,7 @@ describe('operating a running cluster', () => {
     const cluster = await startCluster(fixture('routes.mjs'), { workers: 2 });
     await fetch(`${cluster.url}/pid`).then((r) => r.text());
     const table = (await pcluster('status', '--name', cluster.name)).stdout;
-    expect(table).to.match(/database connections 2\/3/);
+    expect(table).to.match(/: 2 workers, 2 serving \(ready, database open\), connection budget 2\/3$/m);
     expect(table.split('\n')[1]).to.match(/^slot\s+pid\s+state\s+gen\s+uptime\s+requests\s+memory\s+db\s+backend\s+restarts\s+last restart$/);
     // SPEC §4's word for a worker's connection state is open (as pcluster_db_connections{state="open"}).
     expect(table.split('\n').filter((line) => /^\d+\s+\d+\s+ready\s+1\s.*\sopen\s+\d+\s+0\s+-$/.test(line))).to.have.length(2);

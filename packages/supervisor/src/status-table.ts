@@ -20,8 +20,10 @@ export function renderStatusTable(report: StatusReport): string {
   const { held, maxConnections, server } = report.budget;
   // The server's own count differs when the app opens connections of its own (--pg-compat off, a second database).
   const onServer = server === null || server === held ? '' : ` (PostgreSQL shows ${server})`;
+  // Serving is what the rows show as ready with an open connection: a ready worker whose connection is broken answers 503.
+  const serving = report.workers.filter((w) => w.state === 'ready' && w.db.state === 'open').length;
   return [
-    `${report.name} (primary pid ${report.pid}): ${report.workers.length} workers, database connections ${held}/${maxConnections}${onServer}`,
+    `${report.name} (primary pid ${report.pid}): ${report.workers.length} workers, ${serving} serving (ready, database open), connection budget ${held}/${maxConnections}${onServer}`,
     line(header),
     ...rows.map(line),
   ].join('\n');
