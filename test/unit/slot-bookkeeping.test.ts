@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { commandForSignal } from 'pcluster/internal/control-protocol';
+import { commandForSignal, isControlRequest } from 'pcluster/internal/control-protocol';
 import { STABLE_AFTER_READY_MS } from 'pcluster/internal/decide';
 import { emptySlot, forkFailure, scheduleRespawn } from 'pcluster/internal/slot';
 
@@ -42,5 +42,16 @@ describe('signals to the primary', () => {
     expect(commandForSignal('SIGHUP', 4)).to.deep.equal({ command: 'reload' });
     expect(commandForSignal('SIGTTIN', 4)).to.deep.equal({ command: 'scale', workers: 5 });
     expect(commandForSignal('SIGTTOU', 1)).to.deep.equal({ command: 'scale', workers: 0 });
+  });
+});
+
+describe('control requests', () => {
+  it('take --wait on reload and stop only, as a boolean', () => {
+    expect(isControlRequest({ command: 'reload', wait: true })).to.equal(true);
+    expect(isControlRequest({ command: 'stop', wait: false })).to.equal(true);
+    expect(isControlRequest({ command: 'stop' })).to.equal(true);
+    expect(isControlRequest({ command: 'reload', wait: 'yes' })).to.equal(false);
+    expect(isControlRequest({ command: 'status', wait: true })).to.equal(false);
+    expect(isControlRequest({ command: 'scale', workers: 2, wait: true })).to.equal(false);
   });
 });

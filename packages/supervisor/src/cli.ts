@@ -84,6 +84,12 @@ const CONTROL_FLAGS = {
   'control-socket': { type: 'string', describe: 'control socket path (default ./.pcluster/<name>.sock)' },
 } as const;
 
+const RELOAD_FLAGS = {
+  ...CONTROL_FLAGS,
+  wait: { type: 'boolean', describe: 'return when every worker runs the new generation; exit 1 naming the error when it cannot boot' },
+} as const;
+const STOP_FLAGS = { ...CONTROL_FLAGS, wait: { type: 'boolean', describe: 'return when the primary has exited' } } as const;
+
 function controlTarget(argv: Record<string, unknown>): { name?: string; controlSocket?: string } {
   return {
     ...(typeof argv['name'] === 'string' ? { name: argv['name'] } : {}),
@@ -101,16 +107,16 @@ function buildCli(args: string[]): Argv {
     .command('status', 'table of workers (from the control socket)', (y) => y.options({ ...CONTROL_FLAGS, json: { type: 'boolean', describe: 'print JSON' } }).strict(), async (argv) => {
       process.exitCode = await runControlCommand({ command: 'status' }, controlTarget(argv), argv.json === true);
     })
-    .command('reload', 'zero-downtime rolling restart of every worker', (y) => y.options(CONTROL_FLAGS).strict(), async (argv) => {
-      process.exitCode = await runControlCommand({ command: 'reload' }, controlTarget(argv), false);
+    .command('reload', 'zero-downtime rolling restart of every worker', (y) => y.options(RELOAD_FLAGS).strict(), async (argv) => {
+      process.exitCode = await runControlCommand({ command: 'reload', ...(argv.wait === true ? { wait: true } : {}) }, controlTarget(argv), false);
     })
     .command('scale <n>', 'change the number of workers at run time', (y) => y.positional('n', { type: 'string', describe: 'worker count' }).options(CONTROL_FLAGS).strict(), async (argv) => {
       const workers = /^\d+$/.test(String(argv.n)) ? Number(argv.n) : NaN;
       if (!(workers >= 1)) throw new UsageError(`scale: "${String(argv.n)}" is not valid; expected a whole number >= 1`);
       process.exitCode = await runControlCommand({ command: 'scale', workers }, controlTarget(argv), false);
     })
-    .command('stop', 'graceful stop', (y) => y.options(CONTROL_FLAGS).strict(), async (argv) => {
-      process.exitCode = await runControlCommand({ command: 'stop' }, controlTarget(argv), false);
+    .command('stop', 'graceful stop', (y) => y.options(STOP_FLAGS).strict(), async (argv) => {
+      process.exitCode = await runControlCommand({ command: 'stop', ...(argv.wait === true ? { wait: true } : {}) }, controlTarget(argv), false);
     })
     .demandCommand(1, 'name a command: start, status, reload, scale or stop')
     .strict()

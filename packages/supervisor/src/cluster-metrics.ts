@@ -40,6 +40,9 @@ export class ClusterMetrics {
   readonly #restarts = new Counter({
     name: 'pcluster_worker_restarts_total', help: 'Workers replaced or removed, by reason.', labelNames: ['reason'] as const, registers: [this.registry],
   });
+  readonly #bootFailures = new Counter({
+    name: 'pcluster_worker_boot_failures_total', help: 'Workers that died or timed out before they were ready (a broken deploy, when a reload\'s replacements do).', registers: [this.registry],
+  });
   readonly #budget = new Gauge({ name: 'pcluster_db_connections_max', help: 'The connection budget (--max-connections).', registers: [this.registry] });
 
   readonly #serverConnections = new Gauge({
@@ -86,6 +89,10 @@ export class ClusterMetrics {
 
   countRestart(reason: RestartReason): void {
     this.#restarts.inc({ reason });
+  }
+
+  countBootFailure(): void {
+    this.#bootFailures.inc();
   }
 
   setBudget(maxConnections: number): void {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { sendControlRequest } from './control-client.js';
-import type { ControlRequest } from './control-protocol.js';
+import { isHeldUntilExit, isWaiting, type ControlRequest } from './control-protocol.js';
 import { UsageError } from './options/index.js';
 import { renderStatusTable } from './status-table.js';
 
@@ -26,16 +26,21 @@ export function findControlSocket(target: ControlTarget, cwd: string): string {
   throw new UsageError(`which cluster? ${found} running from ${cwd}; give --name <name> or --control-socket <path>`);
 }
 
-/** Runs `pcluster status|reload|scale|stop` against a running primary; returns the exit status. */
+/**
+ * Runs `pcluster status|reload|scale|stop` against a running primary; returns the exit status. With --wait, a reload
+ * returns once it is done (1 and the app's error when the new generation cannot boot), a stop once the primary has exited.
+ */
 export async function runControlCommand(request: ControlRequest, target: ControlTarget, asJson: boolean): Promise<number> {
   const socketPath = findControlSocket(target, process.cwd());
-  const response = await sendControlRequest(socketPath, request);
+  const response = await sendControlRequest(socketPath, request, isWaiting(request) ? 0 : undefined);
   if (!response.ok) {
     process.stderr.write(`pcluster: ${response.error}\n`);
     return 1;
   }
   if (response.status !== undefined) {
     process.stdout.write(asJson ? `${JSON.stringify(response.status, null, 2)}\n` : `${renderStatusTable(response.status)}\n`);
+  } else if (isHeldUntilExit(request)) {
+    process.stdout.write('stopped\n'); // the connection ended with the primary's exit
   } else if (response.message !== undefined) {
     process.stdout.write(`${response.message}\n`);
   }

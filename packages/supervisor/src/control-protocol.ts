@@ -1,11 +1,15 @@
 import type { StatusReport } from './status-report.js';
 
-/** What `pcluster status|reload|scale|stop` send over the control socket (one JSON line each way). */
+/**
+ * What `pcluster status|reload|scale|stop` send over the control socket (one JSON line each way). `wait`: a reload is
+ * answered once it is done or has failed; a stop is answered at once and its connection stays open until the primary
+ * process exits, so the client's end of file says it is gone.
+ */
 export type ControlRequest =
   | { readonly command: 'status' }
-  | { readonly command: 'reload' }
+  | { readonly command: 'reload'; readonly wait?: boolean }
   | { readonly command: 'scale'; readonly workers: number }
-  | { readonly command: 'stop' };
+  | { readonly command: 'stop'; readonly wait?: boolean };
 
 export type ControlResponse =
   | { readonly ok: true; readonly status?: StatusReport; readonly message?: string }
@@ -16,9 +20,20 @@ const COMMANDS = new Set(['status', 'reload', 'scale', 'stop']);
 /** True when `value` is a well-formed control request. */
 export function isControlRequest(value: unknown): value is ControlRequest {
   if (typeof value !== 'object' || value === null) return false;
-  const { command, workers } = value as { command?: unknown; workers?: unknown };
+  const { command, workers, wait } = value as { command?: unknown; workers?: unknown; wait?: unknown };
   if (typeof command !== 'string' || !COMMANDS.has(command)) return false;
+  if (wait !== undefined && (typeof wait !== 'boolean' || (command !== 'reload' && command !== 'stop'))) return false;
   return command !== 'scale' || (typeof workers === 'number' && Number.isInteger(workers));
+}
+
+/** True for a request whose connection the primary keeps open until it exits (`stop --wait`). */
+export function isHeldUntilExit(request: ControlRequest): boolean {
+  return request.command === 'stop' && request.wait === true;
+}
+
+/** True for a request whose answer may take as long as a reload or a stop does: the client sets no deadline. */
+export function isWaiting(request: ControlRequest): boolean {
+  return 'wait' in request && request.wait === true;
 }
 
 /** The command a signal to the primary stands for, as in gunicorn: TERM and INT stop, HUP reloads, TTIN and TTOU add or remove a worker. */

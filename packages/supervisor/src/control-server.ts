@@ -1,10 +1,18 @@
 import { unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
+import { isControlRequest, isHeldUntilExit, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { UsageError } from './options/index.js';
 import { preparePrivateSocketDir } from './private-socket-dir.js';
 
 const MAX_REQUEST_BYTES = 4096;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** True when something answers on the socket at `socketPath`. */
 export function isSocketLive(socketPath: string): Promise<boolean> {
@@ -44,16 +52,20 @@ export async function listenControlSocket(socketPath: string, handle: (request: 
       if (newline < 0) return;
       // One request per connection: whatever follows the first line is not a second command.
       socket.off('data', onData);
-      let request: unknown;
-      try {
-        request = JSON.parse(buffer.slice(0, newline));
-      } catch {
-        request = undefined;
-      }
-      const answer = isControlRequest(request) ? handle(request) : Promise.resolve<ControlResponse>({ ok: false, error: 'unknown control request' });
+      const request = parseJson(buffer.slice(0, newline));
+      const isValid = isControlRequest(request);
+      const isHeld = isValid && isHeldUntilExit(request);
+      const answer = isValid ? handle(request) : Promise.resolve<ControlResponse>({ ok: false, error: 'unknown control request' });
       void answer
         .catch((error: unknown): ControlResponse => ({ ok: false, error: `control request failed: ${error instanceof Error ? error.message : String(error)}` }))
-        .then((response) => socket.end(`${JSON.stringify(response)}\n`));
+        .then((response) => {
+          const line = `${JSON.stringify(response)}\n`;
+          if (!response.ok || !isHeld) return void socket.end(line);
+          // Held open, and not keeping this process alive: the kernel closes it when the primary exits, which is the
+          // client's sign that it is gone (see ControlRequest). Not awaited by the server's close (see Primary.run).
+          socket.write(line);
+          socket.unref();
+        });
     });
   });
   // The umask makes the socket 0600 from its creation: no window in which another user could connect.

@@ -49,9 +49,8 @@ export class DesiredState {
     return true;
   }
 
-  /** A new phase: every worker of an older one is replaced, make-before-break, two at a time. */
+  /** A new phase: every worker of an older one is replaced, make-before-break, two at a time (not while stopping: the caller checks). */
   reload(): string {
-    if (this.isStopping) return 'the cluster is stopping';
     this.phase += 1;
     this.#log.info({ generation: this.phase }, 'rolling reload: replacing every worker, two at a time');
     return `rolling reload of ${this.workers} workers started (generation ${this.phase})`;

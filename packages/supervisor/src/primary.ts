@@ -12,6 +12,7 @@ import { decide } from './decide.js';
 import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenOn } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
+import { reloadAnswer, ReloadProgress } from './reload-progress.js';
 import { ServerConnectionMonitor } from './server-connection-monitor.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
@@ -56,6 +57,9 @@ export class Primary {
   #controlServer: net.Server | undefined;
   readonly #desired: DesiredState;
   readonly #workers: WorkerRoster;
+  readonly #reload = new ReloadProgress();
+  /** `pcluster reload --wait` clients, answered when the reload is done or has failed. */
+  readonly #reloadWaiters: ((response: ControlResponse) => void)[] = [];
   #isLoopScheduled = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -74,7 +78,7 @@ export class Primary {
     this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
     this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log, serverCapacity);
     this.#workers = new WorkerRoster({
-      options, desired: this.#desired, budget: this.#budget, collector: this.#collector, metrics: this.#metrics, log: this.#log,
+      options, desired: this.#desired, budget: this.#budget, collector: this.#collector, metrics: this.#metrics, reload: this.#reload, log: this.#log,
       events: this.#workerEvents, haltOnBootFailure: (slot, code, signal, failure) => this.#haltOnBootFailure(slot, code, signal, failure),
     });
     this.#monitor = new ServerConnectionMonitor({
@@ -128,7 +132,9 @@ export class Primary {
     clearInterval(this.#heartbeat);
     clearInterval(this.#serverCheck);
     clearTimeout(this.#wakeTimer);
-    await Promise.all([this.#metricsServer, this.#controlServer].map((server) => new Promise((resolve) => server.close(resolve))));
+    // The control server's close is not awaited: a `stop --wait` connection stays open until this process exits.
+    this.#controlServer.close();
+    await new Promise((resolve) => this.#metricsServer.close(resolve));
     this.#log.info({ code }, 'stopped');
     return code;
   }
@@ -136,7 +142,10 @@ export class Primary {
   /** Fresh status of every worker (asks them for their counters first). */
   async status(): Promise<StatusReport> {
     await this.#collector.refreshStatus(this.#workers.live());
-    const cluster = { name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted, serverConnections: this.#metrics.serverConnections };
+    const cluster = {
+      name: this.#options.name, maxConnections: this.#budget.max, connectionsGranted: this.#budget.granted, serverConnections: this.#metrics.serverConnections,
+      reload: this.#reload.report(this.#desired.workers, this.#workers.live()),
+    };
     return buildStatusReport(cluster, this.#workers.withHistory(), Date.now());
   }
 
@@ -155,6 +164,7 @@ export class Primary {
     for (const action of actions) this.#workers.apply(action);
     clearTimeout(this.#wakeTimer);
     if (wakeAt !== undefined) this.#wakeTimer = setTimeout(() => this.#enqueue({ type: 'tick' }), Math.max(0, wakeAt - now));
+    this.#settleReload();
     if (this.#desired.isStopping && this.#workers.live().length === 0) this.#finish(this.#exitCode);
   }
 
@@ -167,29 +177,42 @@ export class Primary {
       case 'exit':
         return this.#workers.reapWorker(event.handle, event.code, event.signal, event.forkError);
       case 'command':
-        return event.reply(this.#handleCommand(event.request));
+        return this.#handleCommand(event.request, event.reply);
       case 'tick':
     }
   }
 
   /** A signal is the control command it stands for; a refusal (TTOU at one worker) is logged. */
   #handleSignal(signal: NodeJS.Signals): void {
-    const response = this.#handleCommand(commandForSignal(signal, this.#desired.workers), signal);
-    if (!response.ok) this.#log.warn({ signal }, response.error);
+    this.#handleCommand(commandForSignal(signal, this.#desired.workers), (response) => {
+      if (!response.ok) this.#log.warn({ signal }, response.error);
+    }, signal);
   }
 
-  #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>, cause = 'control socket'): ControlResponse {
+  #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>, reply: (response: ControlResponse) => void, cause = 'control socket'): void {
     switch (request.command) {
-      case 'reload':
-        return { ok: true, message: this.#desired.reload() };
+      case 'reload': {
+        if (this.#desired.isStopping) return reply({ ok: false, error: 'cannot reload: the cluster is stopping' });
+        const message = this.#desired.reload();
+        this.#reload.begin(this.#desired.phase, Date.now());
+        return request.wait === true ? void this.#reloadWaiters.push(reply) : reply({ ok: true, message });
+      }
       case 'scale': {
         const problem = this.#desired.scale(request.workers);
-        return problem === undefined ? { ok: true, message: `scaling to ${this.#desired.workers} workers` } : { ok: false, error: problem };
+        return reply(problem === undefined ? { ok: true, message: `scaling to ${this.#desired.workers} workers` } : { ok: false, error: problem });
       }
       case 'stop':
         this.#stop(cause);
-        return { ok: true, message: 'stopping: draining workers' };
+        return reply({ ok: true, message: 'stopping: draining workers' });
     }
+  }
+
+  /** Answers `reload --wait` clients once the reload is done, has failed, or the cluster stops under it. */
+  #settleReload(): void {
+    // Every loop, waiters or not: a reload that is done stays done (ReloadProgress.report).
+    const report = this.#reload.report(this.#desired.workers, this.#workers.live());
+    const response = report === null ? undefined : reloadAnswer(report, this.#desired.isStopping);
+    if (response !== undefined) for (const reply of this.#reloadWaiters.splice(0)) reply(response);
   }
 
   #stop(cause: string): void {

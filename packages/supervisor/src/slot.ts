@@ -38,9 +38,16 @@ export function scheduleRespawn(slot: Slot, death: { readyAt: number | undefined
   return slot.respawnAt - now;
 }
 
+const exitedBeforeReady = (slot: number, code: number | null, signal: string | null): string => `worker ${slot} exited (${signal ?? `code ${code}`}) before it became ready`;
+
+/** Why a worker did not boot: the app's own error when it gave one, else how its process ended. */
+export function bootFailureReason(slot: number, code: number | null, signal: string | null, failure: SerializedError | undefined): string {
+  return failure?.message ?? exitedBeforeReady(slot, code, signal);
+}
+
 /** What the user reads when no worker could boot: one line, then the app's own stack (not for a bad module shape). */
 export function describeBootFailure(slot: number, code: number | null, signal: string | null, failure: SerializedError | undefined): string {
-  const line = `pcluster: ${failure?.message ?? `worker ${slot} exited (${signal ?? `code ${code}`}) before it became ready`}\n`;
+  const line = `pcluster: ${failure?.message ?? exitedBeforeReady(slot, code, signal)}\n`;
   return failure?.detail !== undefined && failure.code !== 'PCLUSTER_BAD_MODULE' ? `${line}${failure.detail}\n` : line;
 }
 
@@ -82,6 +89,8 @@ export function forkFailure(slot: number, error: NodeJS.ErrnoException): Seriali
 /** A slot's worker that died, or a fork for it that was refused (no pid), as the primary books it. */
 export interface SlotFailure {
   readonly wasCurrent: boolean;
+  /** The generation it was forked in (the phase a reload moves workers to). */
+  readonly phase: number;
   /** When it became ready, if it ever did: how long it served decides its slot's backoff. */
   readonly readyAt: number | undefined;
   /** The worker said why it failed to boot (or its exit code did): at start, that ends the run at once. */

@@ -1,4 +1,5 @@
 import type { ConnectionState } from '@pcluster/worker-runtime/protocol';
+import type { ReloadReport } from './reload-progress.js';
 import type { WorkerHandle, WorkerState } from './worker-handle.js';
 
 export const RESTART_REASONS = ['crash', 'max_requests', 'max_memory', 'max_age', 'timeout', 'reload', 'scale'] as const;
@@ -23,6 +24,8 @@ export interface StatusReport {
   readonly pid: number;
   /** `server`: what PostgreSQL shows for the cluster, the app's own connections included (SPEC §2.1); null before it is known. */
   readonly budget: { readonly maxConnections: number; readonly held: number; readonly server: number | null };
+  /** The latest rolling reload and how far it got; null before the first. */
+  readonly reload: ReloadReport | null;
   readonly workers: readonly WorkerStatusReport[];
 }
 
@@ -33,7 +36,9 @@ export interface SlotHistory {
 
 /** Builds the status report from the live handles and each slot's restart history. */
 export function buildStatusReport(
-  cluster: { readonly name: string; readonly maxConnections: number; readonly connectionsGranted: number; readonly serverConnections: number | null },
+  cluster: {
+    readonly name: string; readonly maxConnections: number; readonly connectionsGranted: number; readonly serverConnections: number | null; readonly reload: ReloadReport | null;
+  },
   workers: readonly { readonly handle: WorkerHandle; readonly history: SlotHistory }[],
   now: number,
 ): StatusReport {
@@ -55,6 +60,7 @@ export function buildStatusReport(
     name: cluster.name,
     pid: process.pid,
     budget: { maxConnections: cluster.maxConnections, held: cluster.connectionsGranted, server: cluster.serverConnections },
+    reload: cluster.reload,
     workers: reports,
   };
 }

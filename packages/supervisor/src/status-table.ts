@@ -1,4 +1,5 @@
 import bytes from 'bytes';
+import type { ReloadReport } from './reload-progress.js';
 import type { StatusReport } from './status-report.js';
 
 function uptime(seconds: number): string {
@@ -6,6 +7,15 @@ function uptime(seconds: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86400)}d`;
+}
+
+/** A reload under way or failed, as a header line; nothing once it is done. */
+function reloadLine(reload: ReloadReport | null): string[] {
+  if (reload === null || reload.state === 'done') return [];
+  const { generation, booted, workers, failed, lastError } = reload;
+  const failures = failed === 0 ? '' : `, ${failed} failed to boot (last: ${lastError})`;
+  const outcome = reload.state === 'failed' ? 'FAILED; the older workers keep serving and the new ones are retried with a growing delay' : 'in progress';
+  return [`reload to generation ${generation}: ${booted}/${workers} workers at generation ${generation}${failures}; ${outcome}`];
 }
 
 /** `pcluster status` as a table, like `pm2 ls`. */
@@ -24,6 +34,7 @@ export function renderStatusTable(report: StatusReport): string {
   const serving = report.workers.filter((w) => w.state === 'ready' && w.db.state === 'open').length;
   return [
     `${report.name} (primary pid ${report.pid}): ${report.workers.length} workers, ${serving} serving (ready, database open), connection budget ${held}/${maxConnections}${onServer}`,
+    ...reloadLine(report.reload),
     line(header),
     ...rows.map(line),
   ].join('\n');

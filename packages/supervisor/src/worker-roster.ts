@@ -4,9 +4,10 @@ import type { ClusterMetrics } from './cluster-metrics.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import { startupDeathHalts, type Action, type ClusterView } from './decide.js';
 import type { DesiredState } from './desired-state.js';
+import type { ReloadProgress } from './reload-progress.js';
 import type { StartOptions } from './start-options.js';
 import type { RestartReason, SlotHistory } from './status-report.js';
-import { bootTimeoutFailure, emptySlot, forkFailure, KILL_MESSAGES, scheduleRespawn, vacate, type Slot, type SlotFailure } from './slot.js';
+import { bootFailureReason, bootTimeoutFailure, emptySlot, forkFailure, KILL_MESSAGES, scheduleRespawn, vacate, type Slot, type SlotFailure } from './slot.js';
 import { handOverConnections, type RawConnection } from './unaccepted-connections.js';
 import type { WorkerCollector } from './worker-collector.js';
 import { WorkerHandle, type WorkerEvents } from './worker-handle.js';
@@ -18,6 +19,7 @@ export interface RosterContext {
   readonly budget: ConnectionBudget;
   readonly collector: WorkerCollector;
   readonly metrics: ClusterMetrics;
+  readonly reload: ReloadProgress;
   readonly log: Logger;
   readonly events: WorkerEvents;
   /** No worker ever came up and this death says none will: the primary stops with the boot failure. */
@@ -94,6 +96,7 @@ export class WorkerRoster {
     handle.readyAt = now;
     const slot = this.#slots.get(handle.slot)!;
     this.#context.log.info({ worker: handle.slot, workerPid: handle.pid, backendPid: handle.backendPid, generation: handle.phase }, 'worker ready');
+    this.#context.reload.noteBooted(handle.phase);
     if (slot.successor === handle) {
       // Make-before-break: the successor serves now, so the worker it replaces may drain.
       const old = slot.current;
@@ -145,7 +148,7 @@ export class WorkerRoster {
     const wasCurrent = vacate(slot, handle);
     const isReported = bootFailure !== undefined || code === WORKER_EXIT.appBootFailed || code === WORKER_EXIT.databaseUnreachable;
     const failure = forkError === undefined ? bootFailure : forkFailure(slot.slot, forkError);
-    this.#bookFailure(slot, { wasCurrent, readyAt: handle.readyAt, isReported, failure, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
+    this.#bookFailure(slot, { wasCurrent, phase: handle.phase, readyAt: handle.readyAt, isReported, failure, pid: handle.pid, code, signal, reason: handle.stopReason === 'timeout' ? 'timeout' : 'crash' });
   }
 
   /** Connections a dead worker was handed and never accepted go to a ready worker, or are closed when there is none. */
@@ -171,7 +174,7 @@ export class WorkerRoster {
     } catch (error) {
       // Refused outright: no process, no handle; the slot is retried like a crash.
       const failure = forkFailure(slotNumber, error as NodeJS.ErrnoException);
-      this.#bookFailure(slot, { wasCurrent: wasEmpty, readyAt: undefined, isReported: false, failure, pid: undefined, code: null, signal: null, reason: 'crash' });
+      this.#bookFailure(slot, { wasCurrent: wasEmpty, phase: desired.phase, readyAt: undefined, isReported: false, failure, pid: undefined, code: null, signal: null, reason: 'crash' });
       return undefined;
     }
     if (wasEmpty) slot.current = handle;
@@ -212,9 +215,13 @@ export class WorkerRoster {
 
   /** A slot's worker died or could not be forked: halt a start that cannot come up, else respawn it after its backoff. */
   #bookFailure(slot: Slot, death: SlotFailure): void {
-    const { desired, log } = this.#context;
+    const { desired, log, metrics, reload } = this.#context;
     if (desired.isStopping) return;
     const { code, signal, failure } = death;
+    if (death.readyAt === undefined) {
+      metrics.countBootFailure();
+      reload.noteBootFailure(death.phase, bootFailureReason(slot.slot, code, signal, failure), death.isReported);
+    }
     if (!this.#hasEverBeenReady && death.readyAt === undefined) {
       const isAnyReady = this.live().some((h) => h.isReady);
       if (startupDeathHalts({ isReported: death.isReported, deaths: ++this.#startupDeaths, workers: desired.workers, isAnyReady })) {
