@@ -4,6 +4,13 @@ import { sendControlRequest } from './control-client.js';
 import { isHeldUntilExit, isWaiting, type ControlRequest } from './control-protocol.js';
 import { UsageError } from './options/index.js';
 import { renderStatusTable } from './status-table.js';
+import { waitForExit } from './wait-for-exit.js';
+
+/**
+ * How long `stop --wait` waits for the primary's pid after its connection closed: the connection closes as the primary's
+ * event loop ends, and the process is gone a moment later. Only a pid that names another process outlasts this.
+ */
+const EXIT_TAIL_MS = 10_000;
 
 export interface ControlTarget {
   readonly name?: string;
@@ -40,7 +47,8 @@ export async function runControlCommand(request: ControlRequest, target: Control
   if (response.status !== undefined) {
     process.stdout.write(asJson ? `${JSON.stringify(response.status, null, 2)}\n` : `${renderStatusTable(response.status)}\n`);
   } else if (isHeldUntilExit(request)) {
-    process.stdout.write('stopped\n'); // the connection ended with the primary's exit
+    if (response.pid !== undefined) await waitForExit(response.pid, EXIT_TAIL_MS);
+    process.stdout.write('stopped\n');
   } else if (response.message !== undefined) {
     process.stdout.write(`${response.message}\n`);
   }

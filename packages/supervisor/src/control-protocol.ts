@@ -2,8 +2,8 @@ import type { StatusReport } from './status-report.js';
 
 /**
  * What `pcluster status|reload|scale|stop` send over the control socket (one JSON line each way). `wait`: a reload is
- * answered once it is done or has failed; a stop is answered at once and its connection stays open until the primary
- * process exits, so the client's end of file says it is gone.
+ * answered once it is done or has failed; a stop is answered at once (with the primary's pid) and its connection stays
+ * open until the primary's event loop has ended, so the client's end of file says it is exiting.
  */
 export type ControlRequest =
   | { readonly command: 'status' }
@@ -12,7 +12,8 @@ export type ControlRequest =
   | { readonly command: 'stop'; readonly wait?: boolean };
 
 export type ControlResponse =
-  | { readonly ok: true; readonly status?: StatusReport; readonly message?: string }
+  /** `pid`: the primary's, in answer to a stop (`stop --wait` waits for it to be gone). */
+  | { readonly ok: true; readonly status?: StatusReport; readonly message?: string; readonly pid?: number }
   | { readonly ok: false; readonly error: string };
 
 const COMMANDS = new Set(['status', 'reload', 'scale', 'stop']);

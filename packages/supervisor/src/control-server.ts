@@ -61,8 +61,8 @@ export async function listenControlSocket(socketPath: string, handle: (request: 
         .then((response) => {
           const line = `${JSON.stringify(response)}\n`;
           if (!response.ok || !isHeld) return void socket.end(line);
-          // Held open, and not keeping this process alive: the kernel closes it when the primary exits, which is the
-          // client's sign that it is gone (see ControlRequest). Not awaited by the server's close (see Primary.run).
+          // Held open, and not keeping this process alive: it closes as the primary's event loop ends, the client's sign
+          // that the primary is exiting (see ControlRequest). Not awaited by the server's close (see Primary.run).
           socket.write(line);
           socket.unref();
         });

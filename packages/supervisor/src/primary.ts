@@ -203,7 +203,7 @@ export class Primary {
       }
       case 'stop':
         this.#stop(cause);
-        return reply({ ok: true, message: 'stopping: draining workers' });
+        return reply({ ok: true, message: 'stopping: draining workers', pid: process.pid });
     }
   }
 
