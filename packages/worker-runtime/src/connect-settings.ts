@@ -24,9 +24,21 @@ export function appTarget(config: pg.ClientConfig): pg.ClientConfig {
   return Object.fromEntries(Object.entries({ connectionString, host, port, database, user, password, ssl }).filter(([, value]) => value !== undefined));
 }
 
-/** How a connection problem reads in one line: where, as whom, and why — never the password. */
-export function describeConnectFailure(client: pg.Client, error: Error): string {
-  return `cannot connect to PostgreSQL at ${client.host}:${client.port}, database "${client.database}", user "${client.user}": ${error.message}`;
+/** Where the worker's connection settings came from: pcluster's own (flag, environment, embedded), the app's first Pool/Client config, or neither. */
+export type SettingsOrigin = 'pcluster' | 'app' | 'defaults';
+
+const quoted = (value: string | undefined): string => (value === undefined || value === '' ? '(none)' : `"${value}"`);
+
+/**
+ * How a connection problem reads in one line: where, as whom, and why — never the password. Told
+ * nothing about the database, it says so and how to tell it: node-postgres' defaults are rarely what was meant.
+ */
+export function describeConnectFailure(client: pg.Client, error: Error, origin: SettingsOrigin = 'pcluster'): string {
+  const where = `PostgreSQL at ${client.host}:${client.port}, database ${quoted(client.database)}, user ${quoted(client.user)}`;
+  if (origin !== 'defaults') return `cannot connect to ${where}: ${error.message}`;
+  return `no database configured (no --database-url, DATABASE_URL, PGHOST/PGPORT/PGDATABASE/PGUSER or --embedded-postgres, nor in the app's pg Pool/Client config), ` +
+    `so node-postgres' defaults were tried: cannot connect to ${where}: ${error.message}; ` +
+    'give --database-url (for example postgres://user@host:5432/db), set DATABASE_URL or the PG* variables, or pass --embedded-postgres for a local server';
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);

@@ -6,7 +6,7 @@ import { ConnectionFreshness } from './connection-freshness.js';
 import type { ConnectionState, DatabaseSettings } from './protocol.js';
 import { ReadyWaiters } from './ready-waiters.js';
 import { StateMachine } from './state-machine.js';
-import { appTarget, clientConfig, describeConnectFailure, isUnreachable } from './connect-settings.js';
+import { appTarget, clientConfig, describeConnectFailure, isUnreachable, type SettingsOrigin } from './connect-settings.js';
 
 export { describeConnectFailure, isUnreachable, sessionOptions } from './connect-settings.js';
 
@@ -93,7 +93,7 @@ export class ConnectionKeeper {
         this.#discard(client);
         const delayMs = backoffDelayMs(attempt, RECONNECT_BASE_MS, RECONNECT_CAP_MS);
         if (!isUnreachable(error) || Date.now() + delayMs > deadline) {
-          throw Object.assign(error as Error, { summary: describeConnectFailure(client, error as Error) });
+          throw Object.assign(error as Error, { summary: describeConnectFailure(client, error as Error, this.#settingsOrigin()) });
         }
         onRetry?.(error as Error, delayMs);
         await sleep(delayMs);
@@ -189,6 +189,11 @@ export class ConnectionKeeper {
    */
   useAppSettings(config: pg.ClientConfig): void {
     this.#appSettings = appTarget(config);
+  }
+
+  #settingsOrigin(): SettingsOrigin {
+    if (this.#settings.database.isConfigured) return 'pcluster';
+    return Object.keys(this.#appSettings).length > 0 ? 'app' : 'defaults';
   }
 
   #createClient(): pg.Client {
