@@ -1,4 +1,5 @@
 import { checkServerCapacity, type ServerCapacity } from './check-server-capacity.js';
+import { refuseIfRunning } from './control-server.js';
 import { embeddedAnnouncement } from './embedded-announcement.js';
 import { Primary } from './primary.js';
 import { startPostgres, type PostgresServer } from './postgres/index.js';
@@ -6,6 +7,8 @@ import type { StartOptions } from './start-options.js';
 
 /** Runs `pcluster start` with resolved options: the optional embedded PostgreSQL, then the primary. Resolves with the exit status. */
 export async function runStart(options: StartOptions): Promise<number> {
+  // A second instance is refused before it boots anything (an embedded PostgreSQL takes seconds).
+  await refuseIfRunning(options.controlSocket);
   let embedded: PostgresServer | undefined;
   let connectionString = options.databaseUrl;
   if (options.embeddedPostgres !== undefined) {
@@ -17,7 +20,10 @@ export async function runStart(options: StartOptions): Promise<number> {
   let capacity: ServerCapacity | undefined;
   try {
     // Told nothing about the database, the primary cannot know the server: the workers take it from the app's own Pool config.
-    if (options.isDatabaseConfigured) capacity = await checkServerCapacity(connectionString, options.maxConnections, `${options.appName}:primary`);
+    if (options.isDatabaseConfigured) {
+      const budget = { maxConnections: options.maxConnections, isExplicit: options.isMaxConnectionsExplicit, workers: options.workers };
+      capacity = await checkServerCapacity(connectionString, budget, `${options.appName}:primary`);
+    }
   } catch (error) {
     await embedded?.destroy();
     throw error;
