@@ -1,7 +1,7 @@
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { sendControlRequest } from './control-client.js';
 import { isHeldUntilExit, isWaiting, type ControlRequest } from './control-protocol.js';
+import { liveControlSockets, removeIfDead } from './live-control-sockets.js';
 import { UsageError } from './options/index.js';
 import { renderStatusTable } from './status-table.js';
 import { waitForExit } from './wait-for-exit.js';
@@ -17,17 +17,12 @@ export interface ControlTarget {
   readonly controlSocket?: string;
 }
 
-/** The control socket to talk to: --control-socket, else --name, else the only one under ./.pcluster. */
-export function findControlSocket(target: ControlTarget, cwd: string): string {
+/** The control socket to talk to: --control-socket, else --name, else the only live one under ./.pcluster (dead ones are removed). */
+export async function findControlSocket(target: ControlTarget, cwd: string): Promise<string> {
   if (target.controlSocket !== undefined) return path.resolve(cwd, target.controlSocket);
   const dir = path.join(cwd, '.pcluster');
   if (target.name !== undefined) return path.join(dir, `${target.name}.sock`);
-  let sockets: string[] = [];
-  try {
-    sockets = readdirSync(dir).filter((file) => file.endsWith('.sock'));
-  } catch {
-    // No .pcluster directory: nothing runs from here.
-  }
+  const sockets = await liveControlSockets(dir);
   if (sockets.length === 1) return path.join(dir, sockets[0]!);
   const found = sockets.length === 0 ? 'none is' : `${sockets.length} are (${sockets.map((s) => s.replace(/\.sock$/, '')).join(', ')})`;
   throw new UsageError(`which cluster? ${found} running from ${cwd}; give --name <name> or --control-socket <path>`);
@@ -38,8 +33,12 @@ export function findControlSocket(target: ControlTarget, cwd: string): string {
  * returns once it is done (1 and the app's error when the new generation cannot boot), a stop once the primary has exited.
  */
 export async function runControlCommand(request: ControlRequest, target: ControlTarget, asJson: boolean): Promise<number> {
-  const socketPath = findControlSocket(target, process.cwd());
-  const response = await sendControlRequest(socketPath, request, isWaiting(request) ? 0 : undefined);
+  const socketPath = await findControlSocket(target, process.cwd());
+  // A socket named by --name or --control-socket that nobody listens on is a killed primary's leftover: gone after this answer.
+  const response = await sendControlRequest(socketPath, request, isWaiting(request) ? 0 : undefined).catch(async (error: unknown) => {
+    await removeIfDead(socketPath).catch(() => false);
+    throw error;
+  });
   if (!response.ok) {
     process.stderr.write(`pcluster: ${response.error}\n`);
     return 1;

@@ -2,6 +2,7 @@ import { unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { isControlRequest, isHeldUntilExit, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { UsageError } from './options/index.js';
+import { probeControlSocket } from './live-control-sockets.js';
 import { preparePrivateSocketDir } from './private-socket-dir.js';
 
 const MAX_REQUEST_BYTES = 4096;
@@ -14,16 +15,15 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** True when something answers on the socket at `socketPath`. */
-export function isSocketLive(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+/**
+ * Refuses to start a second primary with this control socket (UsageError, exit 2): checked before
+ * anything is started (an embedded PostgreSQL, workers), and again when the socket is taken.
+ */
+export async function refuseIfRunning(socketPath: string): Promise<void> {
+  preparePrivateSocketDir(socketPath);
+  if ((await probeControlSocket(socketPath)) === 'live') {
+    throw new UsageError(`another pcluster with this name is running (control socket ${socketPath}); stop it (pcluster stop --control-socket ${socketPath}), or start this one with another --name`);
+  }
 }
 
 /**
@@ -32,10 +32,7 @@ export function isSocketLive(socketPath: string): Promise<boolean> {
  * primary, is removed. The directory must be this user's alone (see private-socket-dir).
  */
 export async function listenControlSocket(socketPath: string, handle: (request: ControlRequest) => Promise<ControlResponse>): Promise<net.Server> {
-  preparePrivateSocketDir(socketPath);
-  if (await isSocketLive(socketPath)) {
-    throw new UsageError(`another pcluster with this name is running (control socket ${socketPath}); stop it, or use --name`);
-  }
+  await refuseIfRunning(socketPath);
   try {
     unlinkSync(socketPath);
   } catch {
