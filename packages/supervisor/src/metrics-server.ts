@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAllowedHost } from './is-allowed-host.js';
+import { UsageError } from './options/index.js';
 import type { StatusReport } from './status-report.js';
 
 export interface MetricsSource {
@@ -49,12 +50,24 @@ export function createMetricsServer(source: MetricsSource, configuredHost: strin
   return server;
 }
 
-/** Listens, or rejects with a one-line error naming the address. */
-export function listenOn(server: http.Server, port: number, host: string, what: string): Promise<void> {
+/** What to do about a listen error the user can fix, by its errno. */
+const FIXES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is already in use (another pcluster?); stop what listens there or choose another --metrics-port',
+  EACCES: 'permission denied; ports below 1024 need privileges: choose a --metrics-port of 1024 or more',
+  EADDRNOTAVAIL: 'the address is not one of this host\'s; choose another --metrics-host',
+};
+
+/**
+ * Listens for the metrics endpoints, or rejects with one line naming --metrics-port and the fix: a UsageError
+ * (exit 2, SPEC §1) for the errors above, which the user fixes with a flag, a plain error for any other.
+ */
+export function listenMetrics(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen for ${what} on ${host}:${port}: ${error.code ?? error.message}; choose another port`)),
-    );
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const fix = error.code === undefined ? undefined : FIXES[error.code];
+      const where = `cannot listen for metrics on ${host}:${port} (--metrics-port ${port})`;
+      reject(fix === undefined ? new Error(`${where}: ${error.message}`) : new UsageError(`${where}: ${fix} (${error.code})`));
+    });
     server.listen({ port, host }, () => resolve());
   });
 }

@@ -10,7 +10,7 @@ import { commandForSignal, type ControlRequest, type ControlResponse } from './c
 import { listenControlSocket } from './control-server.js';
 import { decide } from './decide.js';
 import { DesiredState } from './desired-state.js';
-import { createMetricsServer, listenOn } from './metrics-server.js';
+import { createMetricsServer, listenMetrics } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
 import { reloadAnswer, ReloadProgress } from './reload-progress.js';
 import { ServerConnectionMonitor } from './server-connection-monitor.js';
@@ -104,7 +104,7 @@ export class Primary {
         : new Promise<ControlResponse>((reply) => this.#enqueue({ type: 'command', request, reply })),
     );
     try {
-      await listenOn(this.#metricsServer, metricsPort, metricsHost, 'metrics');
+      await listenMetrics(this.#metricsServer, metricsPort, metricsHost);
     } catch (error) {
       this.#controlServer.close();
       throw error;
