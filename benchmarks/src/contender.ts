@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from 'pcluster/postgres';
@@ -22,6 +23,15 @@ export interface RunningContender {
   pids(): readonly number[];
   /** Stops it and resolves once every process of its tree is gone. */
   stop(): Promise<void>;
+}
+
+/**
+ * A primary killed with SIGKILL (a benchmark that gives up on it) leaves its control socket in ./.pcluster, where
+ * `pcluster status` would find it: removed once the child has exited, however it ended.
+ */
+export function removeControlSocketOnExit(child: ChildProcess, name: string): void {
+  const socketPath = path.resolve('.pcluster', `${name}.sock`);
+  child.once('exit', () => rmSync(socketPath, { force: true }));
 }
 
 /** `url` with `application_name` set, so that its backends can be told apart in pg_stat_activity. */
@@ -98,6 +108,7 @@ export async function startPcluster(
     cli, 'start', app, '--workers', String(workers), '--port', String(port),
     '--metrics-port', String(metricsPort), '--database-url', databaseUrl, '--log-format', 'json', '--name', `bench${port}`, ...extraArgs,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  removeControlSocketOnExit(child, `bench${port}`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await pclusterStatus(metricsPort);

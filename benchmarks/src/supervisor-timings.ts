@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { freePort } from 'pcluster/postgres';
-import { appPath, childContender, CLI, pclusterStatus, sleep, type StatusWorker } from './contender.js';
+import { appPath, childContender, CLI, pclusterStatus, removeControlSocketOnExit, sleep, type StatusWorker } from './contender.js';
 import { track } from './cleanup.js';
 import { PrivatePm2 } from './private-pm2.js';
 import { killAll, processTree, rssBytes, treeRssBytes } from './process-tree.js';
@@ -45,6 +45,7 @@ export async function timePcluster(databaseUrl: string, workers: number): Promis
     CLI, 'start', appPath('pcluster-app.mjs'), '--workers', String(workers), '--port', String(port),
     '--metrics-port', String(metricsPort), '--database-url', databaseUrl, '--log-format', 'json', '--name', `bench-supervisor${port}`,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  removeControlSocketOnExit(child, `bench-supervisor${port}`);
   const early = { stop: async () => killAll(await processTree(child.pid!)), pids: () => [child.pid!] };
   let untrack = track(early);
   try {
