@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfigFile, loadEnvFiles, resolveEnvFiles, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
 import { runControlCommand } from './control-commands.js';
+import { suggestFlag } from './flag-suggestion.js';
 import { runStart } from './run-start.js';
 
 const EXIT_USAGE = 2;
@@ -16,37 +18,37 @@ function fail(error: unknown): never {
 }
 
 const START_FLAGS = {
-  workers: { alias: 'w', type: 'string', describe: 'worker count, or "auto" (= available CPUs)' },
-  port: { alias: 'p', type: 'string', describe: 'HTTP port shared by all workers (env PORT; default 3000)' },
-  host: { type: 'string', describe: 'HTTP bind address (default 0.0.0.0)' },
-  'database-url': { type: 'string', describe: 'where to connect, for example postgres://user:password@host:port/db (env DATABASE_URL; default: libpq PG* env)' },
-  'embedded-postgres': { type: 'string', describe: 'start a local PostgreSQL owned by pcluster (optional data dir)' },
-  'metrics-port': { type: 'string', describe: 'Prometheus and health endpoints port (default 9091)' },
-  'metrics-host': { type: 'string', describe: 'metrics bind address (default 127.0.0.1)' },
-  'max-requests': { type: 'string', describe: 'recycle a worker after n requests (0 = off)' },
-  'max-requests-jitter': { type: 'string', describe: 'add random 0..n to each worker\'s max-requests' },
-  'max-memory': { type: 'string', describe: 'recycle a worker whose RSS exceeds this size (512MB)' },
-  'max-age': { type: 'string', describe: 'recycle a worker older than this (6h; at least 10s; 0 = off)' },
-  timeout: { type: 'string', describe: 'replace a worker whose event loop does not answer for this long (30s; at least 1s; a bare number is seconds)' },
-  'graceful-timeout': { type: 'string', describe: 'drain time for in-flight requests before SIGKILL (30s)' },
-  'max-connections': { type: 'string', describe: 'hard cap on database connections (default workers + 1)' },
-  'lease-timeout': { type: 'string', describe: 'max wait for the worker\'s connection before 503 (5s)' },
-  'validate-after': { type: 'string', describe: 'ping a connection idle longer than this before use (1s)' },
-  'validation-timeout': { type: 'string', describe: 'ping deadline (2s)' },
-  'connection-max-age': { type: 'string', describe: 'replace a worker\'s connection after this age (30m)' },
-  'leak-threshold': { type: 'string', describe: 'warn when a request holds a transaction longer (10s)' },
-  session: { type: 'string', array: true, describe: 'session setting applied on every connect (key=value, repeatable)' },
-  prepare: { type: 'string', describe: 'auto | off: prepare repeated queries as named statements (auto)' },
-  'pipeline-depth': { type: 'string', describe: 'statements in flight on a worker\'s connection, 1 = one at a time (32)' },
-  'pg-compat': { type: 'string', describe: 'on | off: the app\'s own pg runs on the worker\'s connection (on)' },
-  'env-file': { type: 'string', array: true, nargs: 1, describe: 'load environment variables from this file first; the environment wins (repeatable)' },
-  'wait-for-db': { type: 'string', describe: 'keep retrying an unreachable database this long at start (0)' },
-  name: { type: 'string', describe: 'instance name (default: the app file\'s base name)' },
-  config: { type: 'string', describe: 'JSON, .js or .mjs file with the same keys as these flags' },
-  'app-name': { type: 'string', describe: 'PostgreSQL application_name prefix (default pcluster:<name>)' },
-  'log-format': { type: 'string', describe: 'pretty | json (default: pretty on a TTY)' },
-  'node-arg': { type: 'string', array: true, describe: 'argument for worker node processes (repeatable)' },
-  'control-socket': { type: 'string', describe: 'control socket path (default ./.pcluster/<name>.sock)' },
+  workers: { alias: 'w', type: 'string', describe: 'worker count, or "auto" (= available CPUs)', defaultDescription: 'auto' },
+  port: { alias: 'p', type: 'string', describe: 'HTTP port shared by all workers (env PORT)', defaultDescription: '3000' },
+  host: { type: 'string', describe: 'HTTP bind address', defaultDescription: '0.0.0.0' },
+  'database-url': { type: 'string', describe: 'where to connect, for example postgres://user:password@host:port/db (env DATABASE_URL)', defaultDescription: 'PG* env, else the app\'s pg config' },
+  'embedded-postgres': { type: 'string', describe: 'start a local PostgreSQL owned by pcluster; given a data dir, it is kept', defaultDescription: 'off' },
+  'metrics-port': { type: 'string', describe: 'Prometheus and health endpoints port', defaultDescription: '9091' },
+  'metrics-host': { type: 'string', describe: 'metrics bind address', defaultDescription: '127.0.0.1' },
+  'max-requests': { type: 'string', describe: 'recycle a worker after n requests (0 = off)', defaultDescription: '0' },
+  'max-requests-jitter': { type: 'string', describe: 'add random 0..n to each worker\'s max-requests', defaultDescription: '0' },
+  'max-memory': { type: 'string', describe: 'recycle a worker whose RSS exceeds this size, e.g. 512MB', defaultDescription: 'off' },
+  'max-age': { type: 'string', describe: 'recycle a worker older than this, e.g. 6h (at least 10s; 0 = off)', defaultDescription: 'off' },
+  timeout: { type: 'string', describe: 'replace a worker whose event loop does not answer for this long (at least 1s; a bare number is seconds)', defaultDescription: '30s' },
+  'graceful-timeout': { type: 'string', describe: 'drain time for in-flight requests before SIGKILL', defaultDescription: '30s' },
+  'max-connections': { type: 'string', describe: 'hard cap on database connections', defaultDescription: 'workers + 1' },
+  'lease-timeout': { type: 'string', describe: 'max wait for the worker\'s connection before 503', defaultDescription: '5s' },
+  'validate-after': { type: 'string', describe: 'ping a connection idle longer than this before use', defaultDescription: '1s' },
+  'validation-timeout': { type: 'string', describe: 'ping deadline', defaultDescription: '2s' },
+  'connection-max-age': { type: 'string', describe: 'replace a worker\'s connection after this age', defaultDescription: '30m' },
+  'leak-threshold': { type: 'string', describe: 'warn when a request holds a transaction longer', defaultDescription: '10s' },
+  session: { type: 'string', array: true, describe: 'session setting applied on every connect, e.g. statement_timeout=5s (repeatable)', defaultDescription: 'none' },
+  prepare: { type: 'string', describe: 'auto | off: prepare repeated queries as named statements', defaultDescription: 'auto' },
+  'pipeline-depth': { type: 'string', describe: 'statements in flight on a worker\'s connection, 1 = one at a time', defaultDescription: '32' },
+  'pg-compat': { type: 'string', describe: 'on | off: the app\'s own pg runs on the worker\'s connection', defaultDescription: 'on' },
+  'env-file': { type: 'string', array: true, nargs: 1, describe: 'load environment variables from this file first, e.g. .env; the environment wins (repeatable)', defaultDescription: 'none' },
+  'wait-for-db': { type: 'string', describe: 'keep retrying an unreachable database this long at start', defaultDescription: '0' },
+  name: { type: 'string', describe: 'instance name', defaultDescription: 'the app file\'s base name' },
+  config: { type: 'string', describe: 'JSON, .js or .mjs file with the same keys as these flags', defaultDescription: 'none' },
+  'app-name': { type: 'string', describe: 'PostgreSQL application_name prefix', defaultDescription: 'pcluster:<name>' },
+  'log-format': { type: 'string', describe: 'pretty | json', defaultDescription: 'pretty on a TTY, else json' },
+  'node-arg': { type: 'string', array: true, describe: 'argument for worker node processes, e.g. --import=tsx (repeatable)', defaultDescription: 'none' },
+  'control-socket': { type: 'string', describe: 'control socket path', defaultDescription: './.pcluster/<name>.sock' },
 } as const;
 
 async function start(argv: Record<string, unknown>): Promise<void> {
@@ -80,8 +82,8 @@ async function start(argv: Record<string, unknown>): Promise<void> {
 }
 
 const CONTROL_FLAGS = {
-  name: { type: 'string', describe: 'the cluster\'s name (default: the only one running from this directory)' },
-  'control-socket': { type: 'string', describe: 'control socket path (default ./.pcluster/<name>.sock)' },
+  name: { type: 'string', describe: 'the cluster\'s name', defaultDescription: 'the only one running from this directory' },
+  'control-socket': { type: 'string', describe: 'control socket path', defaultDescription: './.pcluster/<name>.sock' },
 } as const;
 
 const RELOAD_FLAGS = {
@@ -97,14 +99,29 @@ function controlTarget(argv: Record<string, unknown>): { name?: string; controlS
   };
 }
 
+const STATUS_FLAGS = { ...CONTROL_FLAGS, json: { type: 'boolean', describe: 'print JSON' } } as const;
+
+/** Each command's flags (long names and aliases), for "did you mean" on a mistyped one; a command not listed is checked against all of them. */
+const COMMAND_FLAGS: Readonly<Record<string, object>> = { start: START_FLAGS, status: STATUS_FLAGS, reload: CONTROL_FLAGS, scale: CONTROL_FLAGS, stop: CONTROL_FLAGS };
+
+function knownFlags(command: string | undefined): string[] {
+  const tables = command !== undefined && command in COMMAND_FLAGS ? [COMMAND_FLAGS[command]!] : Object.values(COMMAND_FLAGS);
+  const names = tables.flatMap((table) => Object.entries(table).flatMap(([name, option]) => [name, ...[(option as { alias?: string }).alias ?? []].flat()]));
+  return [...names, 'help', 'version'];
+}
+
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
 function buildCli(args: string[]): Argv {
+  /** The command yargs matched, seen by a middleware that runs before validation: undefined when the first word names no command. */
+  let matched: string | undefined;
   return yargs(args)
     .scriptName('pcluster')
     .usage('$0 <command> [options]')
     .command('start <app>', 'run the cluster in the foreground', (y) => y.positional('app', { type: 'string', describe: 'handler module' }).options(START_FLAGS).strict(), (argv) =>
       start(argv as Record<string, unknown>),
     )
-    .command('status', 'table of workers (from the control socket)', (y) => y.options({ ...CONTROL_FLAGS, json: { type: 'boolean', describe: 'print JSON' } }).strict(), async (argv) => {
+    .command('status', 'table of workers (from the control socket)', (y) => y.options(STATUS_FLAGS).strict(), async (argv) => {
       process.exitCode = await runControlCommand({ command: 'status' }, controlTarget(argv), argv.json === true);
     })
     .command('reload', 'zero-downtime rolling restart of every worker', (y) => y.options(RELOAD_FLAGS).strict(), async (argv) => {
@@ -118,14 +135,22 @@ function buildCli(args: string[]): Argv {
     .command('stop', 'graceful stop', (y) => y.options(STOP_FLAGS).strict(), async (argv) => {
       process.exitCode = await runControlCommand({ command: 'stop', ...(argv.wait === true ? { wait: true } : {}) }, controlTarget(argv), false);
     })
+    .middleware((argv) => {
+      matched = typeof argv._[0] === 'string' ? argv._[0] : undefined;
+    }, true)
     .demandCommand(1, 'name a command: start, status, reload, scale or stop')
+    .recommendCommands()
     .strict()
     .help()
-    .version(false)
+    .version(VERSION)
+    .alias('version', 'v')
     .exitProcess(false)
     .fail((message, error) => {
       if (error !== undefined && error !== null) fail(error);
-      fail(new UsageError(`${message} (see pcluster --help)`));
+      const first = args[0];
+      if (matched === undefined && first !== undefined && !first.startsWith('-')) fail(new UsageError(`unknown command "${first}": ${message} (see pcluster --help)`));
+      const suggestion = suggestFlag(args, knownFlags(matched));
+      fail(new UsageError(`${message}${suggestion === undefined ? '' : `; ${suggestion}`} (see pcluster ${matched === undefined ? '' : `${matched} `}--help)`));
     });
 }
 
