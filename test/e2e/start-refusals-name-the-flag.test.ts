@@ -37,9 +37,9 @@ describe('start refusals name the flag the user gave or should give', () => {
     const first = await startCluster(fixture('routes.mjs'), { workers: 1 });
     const second = await spawnCluster(fixture('routes.mjs'), { workers: 1, name: first.name, databaseUrl: null, args: ['--embedded-postgres'] });
     expect((await second.exited).code, second.stderr).to.equal(2);
+    expect(second.stdout, 'no embedded PostgreSQL was started').not.to.match(/embedded PostgreSQL/);
     expect(lines(second.stderr)).to.have.length(1);
     expect(second.stderr.trim()).to.match(/^pcluster: another pcluster with this name is running \(control socket \S+\); stop it \(pcluster stop --control-socket \S+\), or start this one with another --name$/);
-    expect(second.stdout, 'no embedded PostgreSQL was started').not.to.match(/embedded PostgreSQL/);
     expect(first.isRunning).to.equal(true);
     expect((await first.stop()).code).to.equal(0);
   });
