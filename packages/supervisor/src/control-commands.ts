@@ -36,7 +36,7 @@ export async function runControlCommand(request: ControlRequest, target: Control
   const socketPath = await findControlSocket(target, process.cwd());
   // A socket named by --name or --control-socket that nobody listens on is a killed primary's leftover: gone after this answer.
   const response = await sendControlRequest(socketPath, request, isWaiting(request) ? 0 : undefined).catch(async (error: unknown) => {
-    await removeIfDead(socketPath).catch(() => false);
+    if (!(error instanceof UsageError)) await removeIfDead(socketPath).catch(() => false);
     throw error;
   });
   if (!response.ok) {
