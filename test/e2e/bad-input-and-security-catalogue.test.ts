@@ -75,21 +75,6 @@ describe('bad input and hostile conditions', () => {
     expect((await cluster.stop()).code).to.equal(0);
   });
 
-  it('the metrics port already in use: exit 1 with one line naming the address, nothing left running', async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const { port } = blocker.address() as net.AddressInfo;
-    try {
-      const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 1, metricsPort: port });
-      expect((await cluster.exited).code).to.equal(1);
-      expect(cluster.stderr.trim().split('\n')).to.have.length(1);
-      expect(cluster.stderr).to.match(new RegExp(`cannot listen for metrics on 127\\.0\\.0\\.1:${port}: EADDRINUSE; choose another port`));
-      expect(await clusterBackends(admin(), cluster.name)).to.have.length(0);
-    } finally {
-      blocker.close();
-    }
-  });
-
   it('a control socket left behind by a killed primary does not block the next start', async () => {
     const first = await startCluster(fixture('routes.mjs'), { workers: 1 });
     first.child.kill('SIGKILL');

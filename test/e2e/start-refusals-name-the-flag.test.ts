@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { fixture, spawnCluster, startCluster } from '../support/cluster-process.js';
+import { clusterBackends, useAdminClient } from '../support/database.js';
 import { freePort } from '../support/free-port.js';
 
 const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
@@ -8,6 +9,8 @@ const lines = (text: string): string[] => text.split('\n').filter((line) => line
 const NO_DATABASE_ENV = { PGHOST: '', PGPORT: '', PGUSER: '', PGDATABASE: '', USER: '' };
 
 describe('start refusals name the flag the user gave or should give', () => {
+  const admin = useAdminClient();
+
   it('no database configured: exit 4, one line that says so and names --database-url, DATABASE_URL, PG* and --embedded-postgres, never "undefined"', async () => {
     const cluster = await spawnCluster(fixture('routes.mjs'), { workers: 1, databaseUrl: null, env: NO_DATABASE_ENV });
     expect((await cluster.exited).code, cluster.stderr).to.equal(4);
@@ -18,7 +21,7 @@ describe('start refusals name the flag the user gave or should give', () => {
     expect(cluster.stderr + cluster.stdout).not.to.include('undefined');
   });
 
-  it('the metrics port in use: exit 2, one line naming --metrics-port and the fix', async () => {
+  it('the metrics port in use: exit 2, one line naming --metrics-port and the fix, nothing left running', async () => {
     const blocker = net.createServer();
     const metricsPort = await freePort();
     await new Promise<void>((resolve) => blocker.listen(metricsPort, '127.0.0.1', resolve));
@@ -28,6 +31,7 @@ describe('start refusals name the flag the user gave or should give', () => {
       expect(lines(cluster.stderr)).to.deep.equal([
         `pcluster: cannot listen for metrics on 127.0.0.1:${metricsPort} (--metrics-port ${metricsPort}): the port is already in use (another pcluster?); stop what listens there or choose another --metrics-port (EADDRINUSE)`,
       ]);
+      expect(await clusterBackends(admin(), cluster.name), 'nothing left running').to.have.length(0);
     } finally {
       blocker.close();
     }
