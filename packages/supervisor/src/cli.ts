@@ -147,8 +147,11 @@ function buildCli(args: string[]): Argv {
     .exitProcess(false)
     .fail((message, error) => {
       if (error !== undefined && error !== null) fail(error);
+      // recommendCommands' "Did you mean …?" comes before any middleware ran; an unknown word yargs names is no command either.
       const first = args[0];
-      if (matched === undefined && first !== undefined && !first.startsWith('-')) fail(new UsageError(`unknown command "${first}": ${message} (see pcluster --help)`));
+      if (first !== undefined && !first.startsWith('-') && !(first in COMMAND_FLAGS) && (matched === undefined || message.includes(first))) {
+        fail(new UsageError(`unknown command "${first}"${matched === undefined ? `: ${message}` : ''} (see pcluster --help)`));
+      }
       const suggestion = suggestFlag(args, knownFlags(matched));
       fail(new UsageError(`${message}${suggestion === undefined ? '' : `; ${suggestion}`} (see pcluster ${matched === undefined ? '' : `${matched} `}--help)`));
     });
