@@ -120,6 +120,8 @@ export interface SpawnOptions {
   readonly metricsPort?: number;
   /** Run in a process group of its own, so a test can signal the whole group as a terminal's Ctrl-C does. */
   readonly ownProcessGroup?: boolean;
+  /** `--log-format` (default json, which waitForLog and startCluster read). */
+  readonly logFormat?: 'pretty' | 'json';
 }
 
 let sequence = 0;
@@ -135,7 +137,7 @@ export async function spawnCluster(app: string, options: SpawnOptions = {}): Pro
     ...(options.port === null ? [] : ['--port', String(port)]),
     '--metrics-port', String(metricsPort),
     '--name', name,
-    '--log-format', 'json',
+    '--log-format', options.logFormat ?? 'json',
     '--graceful-timeout', '10s',
     ...(databaseUrl === null || databaseUrl === undefined ? [] : ['--database-url', databaseUrl]),
     ...(options.args ?? []),

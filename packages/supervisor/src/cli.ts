@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import os from 'node:os';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { loadConfigFile, loadEnvFiles, resolveEnvFiles, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
+import { loadConfigFile, loadEnvFiles, resolveChdir, resolveEnvFiles, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
 import { runControlCommand } from './control-commands.js';
 import { suggestFlag } from './flag-suggestion.js';
 import { runStart } from './run-start.js';
@@ -49,20 +49,33 @@ const START_FLAGS = {
   'log-format': { type: 'string', describe: 'pretty | json', defaultDescription: 'pretty on a TTY, else json' },
   'node-arg': { type: 'string', array: true, describe: 'argument for worker node processes, e.g. --import=tsx (repeatable)', defaultDescription: 'none' },
   'control-socket': { type: 'string', describe: 'control socket path', defaultDescription: './.pcluster/<name>.sock' },
+  user: { type: 'string', describe: 'workers run as this user (needs root; the primary keeps its own)', defaultDescription: 'unchanged' },
+  group: { type: 'string', describe: 'workers run as this group', defaultDescription: 'the --user\'s own group' },
+  'access-log': { type: 'string', nargs: 1, describe: 'one line per request to this file, or - for the log stream (combined format; JSON with --log-format json)', defaultDescription: 'off' },
+  bind: { type: 'string', describe: 'unix:<path>: serve on a Unix socket instead of --host/--port', defaultDescription: 'none' },
+  chdir: { type: 'string', describe: 'change to this directory before loading the app (and resolving relative paths but --config)', defaultDescription: 'none' },
 } as const;
 
+const isDirectory = (dir: string): boolean => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+
 async function start(argv: Record<string, unknown>): Promise<void> {
-  const cwd = process.cwd();
+  const startDir = process.cwd();
   const { app, config, ...rest } = argv;
   const flags: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rest)) {
     if (value === undefined || key.includes('-') || key.length === 1 || key === '_' || key === '$0') continue;
     flags[key] = key === 'embeddedPostgres' && value === '' ? true : value;
   }
+  // --chdir first (as gunicorn's): every relative path but --config's is read from there.
+  const chdirFlag = resolveChdir({ flags: flags as RawStartFlags, fileConfig: undefined, cwd: startDir, isDirectory });
+  if (chdirFlag !== undefined) process.chdir(chdirFlag);
   // --env-file comes before anything else, the config file included (which may read process.env).
-  const early = resolveEnvFiles({ flags: flags as RawStartFlags, fileConfig: undefined, cwd });
+  const early = resolveEnvFiles({ flags: flags as RawStartFlags, fileConfig: undefined, cwd: process.cwd() });
   loadEnvFiles(early, process.env);
-  const fileConfig = typeof config === 'string' ? await loadConfigFile(config, cwd) : undefined;
+  const fileConfig = typeof config === 'string' ? await loadConfigFile(config, startDir) : undefined;
+  const chdir = resolveChdir({ flags: flags as RawStartFlags, fileConfig, ...(typeof config === 'string' ? { configPath: config } : {}), cwd: startDir, isDirectory });
+  if (chdir !== undefined) process.chdir(chdir);
+  const cwd = process.cwd();
   if (early.files.length === 0 && typeof config === 'string') {
     loadEnvFiles(resolveEnvFiles({ flags: flags as RawStartFlags, fileConfig, configPath: config, cwd }), process.env);
   }

@@ -4,6 +4,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { createLogger, type Logger } from '@pcluster/worker-runtime/logger';
 import { WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
+import { AccessLogWriter } from './access-log-writer.js';
 import { ClusterMetrics, keepTotals } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
 import { commandForSignal, type ControlRequest, type ControlResponse } from './control-protocol.js';
@@ -21,6 +22,7 @@ import { describeBootFailure } from './slot.js';
 import { buildWorkerConfig } from './worker-config.js';
 import type { WorkerEvents, WorkerHandle } from './worker-handle.js';
 import { WorkerRoster } from './worker-roster.js';
+import { removeSocket, removeStaleSocket, restrictSocket } from './unix-socket-file.js';
 
 const COLLECT_TIMEOUT_MS = 2_000;
 /** How often PostgreSQL's own count of the cluster's connections is read, and how long an orphan may live. */
@@ -36,7 +38,7 @@ type PrimaryEvent =
   | { readonly type: 'tick' };
 
 /** Where the workers' module lives: resolved through the package, so an installed pcluster finds its own runtime. */
-const WORKER_MAIN = createRequire(import.meta.url).resolve('@pcluster/worker-runtime/worker-main');
+export const WORKER_MAIN = createRequire(import.meta.url).resolve('@pcluster/worker-runtime/worker-main');
 
 /**
  * The arbiter. Signals, worker messages, exits and control commands only enqueue; one loop
@@ -65,6 +67,7 @@ export class Primary {
   #heartbeat: NodeJS.Timeout | undefined;
   #serverCheck: NodeJS.Timeout | undefined;
   readonly #monitor: ServerConnectionMonitor;
+  readonly #accessLog: AccessLogWriter | undefined;
   #exitCode: number = EXIT.ok;
   #finish: (code: number) => void = () => {};
 
@@ -73,6 +76,7 @@ export class Primary {
     this.#options = options;
     this.#database = database;
     this.#budget = new ConnectionBudget(options.maxConnections);
+    this.#accessLog = options.accessLog === undefined ? undefined : new AccessLogWriter(options.accessLog);
     this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid } });
     this.#metrics = new ClusterMetrics(() => this.#workers.live(), options.maxConnections);
     this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
@@ -113,6 +117,16 @@ export class Primary {
     this.#controlServer.on('error', (error) => this.#log.error({ err: error }, 'control socket error'));
     this.#metricsServer.on('error', (error) => this.#log.error({ err: error }, 'metrics server error'));
     process.title = `pcluster primary ${name}`;
+    const { bindPath } = this.#options;
+    let isSocketOurs = false;
+    if (bindPath !== undefined) {
+      await removeStaleSocket(bindPath);
+      cluster.on('listening', (_worker, address) => {
+        if (address.addressType !== -1) return;
+        restrictSocket(bindPath, this.#options.runAs?.gid);
+        isSocketOurs = true;
+      });
+    }
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [] });
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const) {
       process.on(signal, () => this.#enqueue({ type: 'signal', signal }));
@@ -135,6 +149,8 @@ export class Primary {
     // The control server's close is not awaited: a `stop --wait` connection stays open until this process exits.
     this.#controlServer.close();
     await new Promise((resolve) => this.#metricsServer.close(resolve));
+    if (bindPath !== undefined && isSocketOurs) removeSocket(bindPath);
+    await this.#accessLog?.close();
     this.#log.info({ code }, 'stopped');
     return code;
   }
@@ -262,6 +278,8 @@ export class Primary {
       case 'pcluster:retiring':
         handle.lastTotals = keepTotals(message.metrics);
         return;
+      case 'pcluster:access-log':
+        return this.#accessLog?.write(message.lines);
     }
   }
 
@@ -269,7 +287,8 @@ export class Primary {
   #announceIfAllReady(): void {
     if (!this.#workers.reachedAllReady()) return;
     const { host, port } = this.#address ?? this.#options;
-    this.#log.info({ workers: this.#desired.workers, url: `http://${host}:${port}` }, `all ${this.#desired.workers} workers ready on http://${host}:${port}`);
+    const url = this.#options.bindPath === undefined ? `http://${host}:${port}` : `unix:${this.#options.bindPath}`;
+    this.#log.info({ workers: this.#desired.workers, url }, `all ${this.#desired.workers} workers ready on ${url}`);
   }
 
   /** gunicorn's boot-error halt: no worker ever came up, so restarting would only fork-storm. */
@@ -281,7 +300,8 @@ export class Primary {
   }
 
   readonly #workerEvents: WorkerEvents = {
-    message: (handle, message) => this.#enqueue({ type: 'message', handle, message }),
+    // Access-log lines need no decision: written at once, not through the loop.
+    message: (handle, message) => (message.type === 'pcluster:access-log' ? this.#accessLog?.write(message.lines) : this.#enqueue({ type: 'message', handle, message })),
     exit: (handle, code, signal, forkError) => this.#enqueue({ type: 'exit', handle, code, signal, forkError }),
     // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
     channelError: (handle, error) => this.#log.debug({ worker: handle.slot, err: error }, 'worker channel error'),

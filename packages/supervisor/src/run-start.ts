@@ -1,12 +1,15 @@
 import { checkServerCapacity, type ServerCapacity } from './check-server-capacity.js';
 import { refuseIfRunning } from './control-server.js';
 import { embeddedAnnouncement } from './embedded-announcement.js';
-import { Primary } from './primary.js';
+import { Primary, WORKER_MAIN } from './primary.js';
 import { startPostgres, type PostgresServer } from './postgres/index.js';
 import type { StartOptions } from './start-options.js';
+import { resolveWorkerIdentity } from './worker-identity.js';
 
 /** Runs `pcluster start` with resolved options: the optional embedded PostgreSQL, then the primary. Resolves with the exit status. */
-export async function runStart(options: StartOptions): Promise<number> {
+export async function runStart(given: StartOptions): Promise<number> {
+  const runAs = resolveWorkerIdentity(given, WORKER_MAIN);
+  const options = runAs === undefined ? given : { ...given, runAs };
   // A second instance is refused before it boots anything (an embedded PostgreSQL takes seconds).
   await refuseIfRunning(options.controlSocket);
   let embedded: PostgresServer | undefined;

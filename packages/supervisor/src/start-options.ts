@@ -1,3 +1,5 @@
+import type { RunAs } from '@pcluster/worker-runtime/protocol';
+
 /** Fully resolved, validated options of `pcluster start` (flag > env > config file > default). */
 export interface StartOptions {
   /** Absolute path of the handler module. */
@@ -52,4 +54,13 @@ export interface StartOptions {
   /** Arguments for the worker node processes: --node-arg, preceded by the app's own tsx loader for a TypeScript app. */
   readonly nodeArgs: readonly string[];
   readonly controlSocket: string;
+  /** --user / --group: the workers drop to this user and group before loading the app; undefined = unchanged. */
+  readonly user: string | undefined;
+  readonly group: string | undefined;
+  /** --access-log: an absolute file path, `-` for the log stream, or undefined (off). */
+  readonly accessLog: string | undefined;
+  /** --bind unix:<path>: the absolute socket path served instead of host and port; undefined = TCP. */
+  readonly bindPath: string | undefined;
+  /** --user / --group as the ids the start checked (worker-identity.ts); undefined while unchecked or unchanged. */
+  readonly runAs?: RunAs;
 }

@@ -27,6 +27,9 @@ export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, h
     pgCompat: o.pgCompat,
     pipelineDepth: o.pipelineDepth,
     logFormat: o.logFormat,
+    ...(o.bindPath === undefined ? {} : { bindPath: o.bindPath }),
+    ...(o.runAs === undefined ? {} : { runAs: o.runAs }),
+    ...(o.accessLog === undefined ? {} : { accessLog: o.logFormat === 'json' ? 'json' : 'combined' }),
     secretEnv: Object.fromEntries(SECRET_ENV_NAMES.flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]]]))),
   };
 }

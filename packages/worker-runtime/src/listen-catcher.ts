@@ -15,7 +15,7 @@ export interface ListenRequest {
 
 export interface ListenCatcherEvents {
   /** The app asked `server` to listen: adopt it, and say where it really listens. */
-  adopt(server: http.Server, request: ListenRequest): { readonly port: number; readonly host: string };
+  adopt(server: http.Server, request: ListenRequest): { readonly port: number; readonly host: string } | { readonly path: string };
   /** A second server asked for another port: pcluster serves one port per worker. */
   listenedTwice(first: ListenRequest, second: ListenRequest): void;
 }
@@ -56,9 +56,9 @@ export function catchListen(events: ListenCatcherEvents, isOwn: (server: http.Se
     const { callback, options, ...request } = readListenArgs(args);
     if (adopted === undefined) {
       adopted = request;
-      const { port, host } = events.adopt(this, request);
-      const { path: _path, ...rest } = options;
-      return listen.call(this, { ...rest, port, host }, ...(callback === undefined ? [] : [callback]));
+      const target = events.adopt(this, request);
+      const { path: _path, port: _port, host: _host, ...rest } = options;
+      return listen.call(this, { ...rest, ...target }, ...(callback === undefined ? [] : [callback]));
     }
     if (request.port === adopted.port && request.path === adopted.path) {
       process.nextTick(() => {

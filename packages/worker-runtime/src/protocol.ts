@@ -60,8 +60,21 @@ export interface WorkerConfig {
   /** Statements in flight on the connection at most (SPEC §3); 1 = one at a time. */
   readonly pipelineDepth: number;
   readonly logFormat: 'pretty' | 'json';
+  /** --bind unix:<path>: listen on this Unix socket (shared through node:cluster) instead of port and host. */
+  readonly bindPath?: string;
+  /** --user / --group as ids the primary checked: the worker drops to them before it loads the app. */
+  readonly runAs?: RunAs;
+  /** --access-log: each request's line, sent to the primary in batches (`pcluster:access-log`); undefined = off. */
+  readonly accessLog?: 'combined' | 'json';
   /** The primary's values of SECRET_ENV_NAMES, restored into the worker's process.env at boot. */
   readonly secretEnv: Readonly<Partial<Record<(typeof SECRET_ENV_NAMES)[number], string>>>;
+}
+
+/** Who a worker runs as (gunicorn's --user/--group): initgroups(user, gid), setgid(gid), setuid(uid). */
+export interface RunAs {
+  readonly user: string;
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /**
@@ -108,6 +121,8 @@ export type WorkerMessage =
   | { readonly type: 'pcluster:db-state'; readonly state: ConnectionState; readonly backendPid: number | null }
   | { readonly type: 'pcluster:collected'; readonly requestId: number; readonly metrics: WorkerMetrics | null; readonly status: WorkerStatus }
   | { readonly type: 'pcluster:retiring'; readonly metrics: WorkerMetrics }
+  /** Finished requests' access-log lines, each ending in a newline: the primary alone writes the log, so lines never interleave. */
+  | { readonly type: 'pcluster:access-log'; readonly lines: string }
   | { readonly type: 'pcluster:server-connections'; readonly requestId: number; readonly backends: readonly ServerBackend[] | null; readonly terminated: readonly number[] };
 
 /** One backend PostgreSQL reports for the cluster's application_name. */
@@ -135,6 +150,7 @@ const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>
   'pcluster:collected',
   'pcluster:retiring',
   'pcluster:server-connections',
+  'pcluster:access-log',
 ]);
 
 function hasType(value: unknown, types: ReadonlySet<string>): boolean {

@@ -26,7 +26,7 @@ function httpDeps(w: Worker): Omit<WorkerHttpServerDeps, 'app'> {
           if (w.metrics.requests === config.maxRequests) void send({ type: 'pcluster:pong', status: w.status() });
         }
       : undefined;
-  return { pipeline: w.pipeline, openSession: w.openSession, metrics: w.metrics, log: w.log, ...(afterResponse === undefined ? {} : { afterResponse }) };
+  return { pipeline: w.pipeline, openSession: w.openSession, metrics: w.metrics, log: w.log, accessLog: w.accessLog, ...(afterResponse === undefined ? {} : { afterResponse }) };
 }
 
 /** Resolves when `server` listens; rejects with its listen error. */
@@ -48,6 +48,7 @@ function catchAppServer(w: Worker, ownServers: WeakSet<http.Server>): Promise<vo
       adopt(server, request) {
         w.http = WorkerHttpServer.adopt(server, httpDeps(w));
         adopted(server);
+        if (config.bindPath !== undefined) return { path: config.bindPath };
         const port = config.isPortExplicit || request.port === undefined || request.port === 0 ? config.port : request.port;
         const host = config.isHostExplicit || request.host === undefined ? config.host : request.host;
         w.log.debug({ port, host, asked: describeListenRequest(request) }, 'adopted the server the app started');
@@ -146,7 +147,7 @@ export async function bootWorker(w: Worker, connectionGranted: Promise<void>): P
     if (w.http === undefined) {
       w.http = new WorkerHttpServer({ app: app!, ...httpDeps(w) });
       ownServers.add(w.http.server);
-      await w.http.listen(config.port, config.host);
+      await w.http.listen(config.bindPath !== undefined ? { path: config.bindPath } : { port: config.port, host: config.host });
     } else await appListening;
   } catch (error) {
     return failAppBoot(listenFailure(error, config));

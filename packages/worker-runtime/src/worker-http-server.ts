@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
+import type { AccessLog } from './access-log.js';
 import type { AppModule } from './app-module.js';
 import type { DbSession } from './db-session.js';
 import type { Logger } from './logger.js';
@@ -17,6 +18,7 @@ export interface WorkerHttpServerDeps {
   readonly log: Logger;
   /** Called after each response is finished (the worker reports in when it reaches --max-requests). */
   readonly afterResponse?: () => void;
+  readonly accessLog?: AccessLog | undefined;
 }
 
 function isDatabaseUnavailable(error: unknown): error is { code: string; retryAfterSeconds: number } {
@@ -90,11 +92,11 @@ export class WorkerHttpServer {
     return new WorkerHttpServer({ ...deps, app: { listener } }, server);
   }
 
-  /** Listens on the cluster's shared port; rejects with the listen error (EADDRINUSE, EACCES). */
-  listen(port: number, host: string): Promise<void> {
+  /** Listens on the cluster's shared port (or --bind socket); rejects with the listen error (EADDRINUSE, EACCES). */
+  listen(target: { readonly port: number; readonly host: string } | { readonly path: string }): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ port, host }, () => {
+      this.server.listen(target, () => {
         this.server.off('error', reject);
         resolve();
       });
@@ -126,7 +128,9 @@ export class WorkerHttpServer {
     req.db = session;
     if (this.#isDraining) res.shouldKeepAlive = false;
     const inFlight = this.#inFlight.add(res);
+    const logged = this.#deps.accessLog?.begin(req, res);
     res.once('close', () => {
+      logged?.(startedAt);
       this.#inFlight.remove(inFlight);
       pipeline.endSession(session);
       metrics.observeResponse(res.statusCode, (performance.now() - startedAt) / 1000);

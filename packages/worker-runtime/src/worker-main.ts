@@ -4,6 +4,7 @@
  * word or on SIGTERM, and exits when the primary is gone (orphan-watchdog.ts, if its event loop is blocked).
  */
 import { serveHandedConnection, type RawConnection } from './handed-connection.js';
+import { dropPrivileges } from './drop-privileges.js';
 import { failAppBoot, describeThrown, send } from './ipc.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { isPrimaryMessage, type PrimaryMessage } from './protocol.js';
@@ -22,6 +23,8 @@ const connectionGranted = new Promise<void>((resolve) => {
 async function boot(config: Extract<PrimaryMessage, { type: 'pcluster:configure' }>['config']): Promise<void> {
   process.title = `pcluster worker ${config.name}:${config.slot}`;
   Object.assign(process.env, config.secretEnv);
+  // Before any of the app's code runs, as gunicorn's workers do; the primary keeps root for its sockets and files.
+  if (config.runAs !== undefined) dropPrivileges(config.runAs);
   const w = (worker = createWorker(config));
   // Before this the event loop only waits for the primary's word: no app code has run that could block it.
   startOrphanWatchdog(
@@ -37,6 +40,7 @@ async function drain(w: Worker): Promise<void> {
   w.isDraining = true;
   const startedAt = Date.now();
   await w.http?.drain(w.config.gracefulTimeoutMs);
+  await w.accessLog?.flush();
   await w.setupSettled;
   const session = w.openSession('teardown');
   try {

@@ -1,4 +1,5 @@
 /** One worker process' parts: its connection, the pipeline on it, its metrics and log, and (once booted) its app and server. */
+import { AccessLog } from './access-log.js';
 import type { AppModule } from './app-module.js';
 import { ConnectionKeeper } from './connection-keeper.js';
 import { DbSession } from './db-session.js';
@@ -20,6 +21,8 @@ export interface Worker {
   /** A session for a request (its own owner), or for work on behalf of `owner` (null: background). */
   readonly openSession: (label: string, owner?: DbSession | null) => DbSession;
   readonly status: () => WorkerStatus;
+  /** --access-log; undefined when off (no cost per request). */
+  readonly accessLog: AccessLog | undefined;
   app?: AppModule | undefined;
   http?: WorkerHttpServer;
   isDraining: boolean;
@@ -71,5 +74,6 @@ export function createWorker(config: WorkerConfig): Worker {
     rssBytes: process.memoryUsage.rss(),
     db: { state: keeper.state, backendPid: keeper.backendPid, lastValidatedAt: keeper.lastValidatedAt?.toISOString() ?? null },
   });
-  return { config, log, metrics, keeper, pipeline, runner, openSession, status, isDraining: false };
+  const accessLog = config.accessLog === undefined ? undefined : new AccessLog(config.accessLog, config.slot, send);
+  return { config, log, metrics, keeper, pipeline, runner, openSession, status, accessLog, isDraining: false };
 }

@@ -1,6 +1,6 @@
 export { UsageError } from './usage-error.js';
 export { parseDuration, parseSize, parseInteger, parseWorkers, parseSession } from './parse-values.js';
-export { resolveStartOptions, resolveEnvFiles, type RawStartFlags, type ResolveInput } from './resolve-start-options.js';
+export { resolveStartOptions, resolveEnvFiles, resolveChdir, type RawStartFlags, type ResolveInput } from './resolve-start-options.js';
 export { loadConfigFile } from './load-config-file.js';
 export { loadEnvFiles, type EnvFiles } from './load-env-files.js';
 export { LIBPQ_TARGET_VARIABLES, isDatabaseNamedByEnvironment } from './libpq-environment.js';

@@ -104,3 +104,10 @@ export function parseSession(value: unknown, source: Source): Record<string, str
   }
   return session;
 }
+
+/** `--bind unix:<path>`: the socket path (relative paths are the caller's to resolve). */
+export function parseBind(value: unknown, source: Source): string {
+  const socketPath = typeof value === 'string' && value.startsWith('unix:') ? value.slice('unix:'.length) : '';
+  if (socketPath.trim() === '') throw new UsageError(`${source}: ${show(value)} is not valid; expected unix:<path> (e.g. unix:/run/shop.sock), or use --host and --port for TCP`);
+  return socketPath;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { StartOptions } from '../start-options.js';
 import {
-  parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
+  parseBind, parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
 } from './parse-values.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { isDatabaseNamedByEnvironment } from './libpq-environment.js';
@@ -41,6 +41,11 @@ export interface RawStartFlags {
   readonly logFormat?: string;
   readonly nodeArg?: readonly string[];
   readonly controlSocket?: string;
+  readonly user?: string;
+  readonly group?: string;
+  readonly accessLog?: string;
+  readonly bind?: string;
+  readonly chdir?: string;
 }
 type FlagKey = keyof RawStartFlags;
 
@@ -63,6 +68,7 @@ const FLAG_KEYS: readonly FlagKey[] = [
   'workers', 'port', 'host', 'databaseUrl', 'embeddedPostgres', 'metricsPort', 'metricsHost', 'maxRequests', 'maxRequestsJitter',
   'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
   'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'envFile', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
+  'user', 'group', 'accessLog', 'bind', 'chdir',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -123,6 +129,18 @@ export function resolveEnvFiles(input: Omit<PickInput, 'env'> & { readonly cwd: 
 }
 
 /**
+ * `--chdir` (flag > config file) as an absolute path from `cwd`, or undefined; a usage error when it is not a
+ * directory. As in gunicorn, the directory changes before the app and every other relative path is resolved.
+ */
+export function resolveChdir(input: Omit<PickInput, 'env'> & { readonly cwd: string; readonly isDirectory: (path: string) => boolean }): string | undefined {
+  const found = picker({ ...input, env: {} })('chdir');
+  if (found === undefined) return undefined;
+  const dir = path.resolve(input.cwd, parseString(found[0], found[1]));
+  if (!input.isDirectory(dir)) throw new UsageError(`${found[1]}: ${dir} is not a directory; give the directory to load the app from`);
+  return dir;
+}
+
+/**
  * Resolves `pcluster start` options: flag > environment > config file > default, each value
  * validated with a one-line UsageError naming where it came from and what is accepted.
  */
@@ -158,6 +176,14 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
   const port = (v: unknown, s: Source): number => parseInteger(v, s, 1, 65535);
   const databaseUrl = embeddedPostgres === undefined ? optional('databaseUrl', parseDatabaseUrl) : undefined;
   const nodeArgs = get('nodeArg', parseStringList, []);
+  const bind = optional('bind', parseBind);
+  for (const key of ['port', 'host'] as const) {
+    const given = pick(key);
+    if (bind !== undefined && given !== undefined && given[1] !== `${ENV[key] ?? ''} (environment)`) {
+      throw new UsageError(`--bind unix:${bind} and ${given[1]} both say where to serve; give only one`);
+    }
+  }
+  const accessLog = optional('accessLog', parseString);
   const inheritedNodeArgs = [...(input.execArgv ?? []), ...(input.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
 
   return {
@@ -196,5 +222,9 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY ? 'pretty' : 'json'),
     nodeArgs: [...typescriptLoaderArgs(appPath, [...inheritedNodeArgs, ...nodeArgs], input.resolveFrom), ...nodeArgs],
     controlSocket: path.resolve(input.cwd, get('controlSocket', parseString, path.join('.pcluster', `${name}.sock`))),
+    user: optional('user', parseString),
+    group: optional('group', parseString),
+    accessLog: accessLog === undefined || accessLog === '-' ? accessLog : path.resolve(input.cwd, accessLog),
+    bindPath: bind === undefined ? undefined : path.resolve(input.cwd, bind),
   };
 }
