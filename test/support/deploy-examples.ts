@@ -33,6 +33,15 @@ export function systemdSettings(file: string): Map<string, string> {
   return settings;
 }
 
+/** A Dockerfile's instructions (keyword upper-cased, arguments as written), continuation lines joined, comments dropped. */
+export function dockerfileInstructions(file: string): { keyword: string; args: string }[] {
+  const text = readFileSync(path.join(DEPLOY, file), 'utf8').replace(/\\\n/g, ' ');
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')).map((line) => {
+    const [keyword, ...rest] = line.split(/\s+/);
+    return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
+  });
+}
+
 /** An ExecStart= line as argv, without systemd's `-@:+!` prefixes (the unit quotes nothing). */
 export const execStartArgv = (execStart: string): string[] => execStart.replace(/^[-@:+!]+/, '').trim().split(/\s+/);
 

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { containerArgv, DEPLOY, execStartArgv, kubernetesContainers, kubernetesDocs, systemdSettings, wrapperIn } from '../support/deploy-examples.js';
+import { loadConfigFile, resolveStartOptions } from 'pcluster/internal/options/index';
+import { containerArgv, DEPLOY, dockerfileInstructions, execStartArgv, kubernetesContainers, kubernetesDocs, systemdSettings, wrapperIn } from '../support/deploy-examples.js';
+import { REPO_ROOT } from '../support/cluster-process.js';
+import { startInput } from '../support/start-input.js';
 
 /** SPEC §4's metric names: every dashboard query must use only these. */
 const SPEC_METRICS = [
@@ -81,5 +84,31 @@ describe('examples/deploy', () => {
       ['/usr/bin/env', 'NODE_ENV=production', 'node_modules/.bin/pcluster', 'start']]) {
       expect(wrapperIn(argv), argv.join(' ')).to.equal(undefined);
     }
+  });
+
+  it('the Dockerfile is multi-stage, runs as a non-root user, and its ENTRYPOINT is node running pcluster in the exec form, as the Deployment\'s command', () => {
+    const instructions = dockerfileInstructions('Dockerfile');
+    const froms = instructions.filter((i) => i.keyword === 'FROM');
+    expect(froms.length, 'stages').to.be.greaterThan(1);
+    const finalStage = instructions.slice(instructions.lastIndexOf(froms.at(-1)!));
+    expect(finalStage.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from=')), 'the final stage copies from a build stage').to.equal(true);
+    const user = finalStage.filter((i) => i.keyword === 'USER').at(-1)?.args;
+    expect(user, 'USER in the final stage').to.be.a('string');
+    expect(user!.split(':')[0]).not.to.be.oneOf(['root', '0']);
+    const entrypoint = instructions.filter((i) => i.keyword === 'ENTRYPOINT').at(-1)!.args;
+    const argv = JSON.parse(entrypoint) as string[]; // the exec form is a JSON array; the shell form would not parse
+    expect(argv[0]).to.equal('node');
+    expect(wrapperIn(argv), argv.join(' ')).to.equal(undefined);
+    expect(argv.at(-1)).to.match(/pcluster\.js$/);
+    expect(kubernetesContainers()[0]!.command, 'the Deployment runs what the image\'s ENTRYPOINT runs').to.deep.equal(argv);
+  });
+
+  it('the example config file loads through --config and resolves every key', async () => {
+    const file = path.join(REPO_ROOT, 'examples/config/pcluster.json');
+    const fileConfig = await loadConfigFile(file, REPO_ROOT);
+    const options = resolveStartOptions(startInput({ fileConfig, configPath: file }));
+    expect(options).to.deep.include({ workers: 4, port: 3000, maxRequests: 10_000, gracefulTimeoutMs: 30_000, accessLog: '-', logFormat: 'json' });
+    expect(options.session).to.deep.equal({ statement_timeout: '5s', idle_in_transaction_session_timeout: '30s' });
+    expect(readFileSync(file, 'utf8')).not.to.match(/postgres(ql)?:\/\//);
   });
 });
