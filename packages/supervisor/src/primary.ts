@@ -279,7 +279,7 @@ export class Primary {
         handle.lastTotals = keepTotals(message.metrics);
         return;
       case 'pcluster:access-log':
-        return this.#accessLog?.write(message.lines);
+        return; // written as it arrives (#workerEvents), never queued
     }
   }
 
