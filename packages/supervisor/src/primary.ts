@@ -10,6 +10,7 @@ import { ConnectionBudget } from './connection-budget.js';
 import { commandForSignal, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { decide } from './decide.js';
+import { LogFile } from './log-file.js';
 import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenMetrics } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
@@ -51,6 +52,12 @@ export class Primary {
   /** Where the workers listen, when the app's own server asked for another port than --port (SPEC §2). */
   #address: { readonly host: string; readonly port: number } | undefined;
   readonly #log: Logger;
+  readonly #logFile: LogFile | undefined;
+  /** Resolve once the control socket answers, and once every worker is ready (the daemon's cue to detach). */
+  readonly listening: Promise<void>;
+  readonly ready: Promise<void>;
+  #markListening: () => void = () => {};
+  #markReady: () => void = () => {};
   readonly #events: PrimaryEvent[] = [];
   readonly #metrics: ClusterMetrics;
   readonly #collector: WorkerCollector;
@@ -77,7 +84,11 @@ export class Primary {
     this.#database = database;
     this.#budget = new ConnectionBudget(options.maxConnections);
     this.#accessLog = options.accessLog === undefined ? undefined : new AccessLogWriter(options.accessLog);
-    this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid } });
+    this.#logFile = options.logFile === undefined ? undefined : new LogFile(options.logFile);
+    const destination = this.#logFile === undefined ? {} : { destination: this.#logFile.destination };
+    this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid }, ...destination });
+    this.listening = new Promise((resolve) => (this.#markListening = resolve));
+    this.ready = new Promise((resolve) => (this.#markReady = resolve));
     this.#metrics = new ClusterMetrics(() => this.#workers.live(), options.maxConnections);
     this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
     this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log, serverCapacity);
@@ -127,8 +138,13 @@ export class Primary {
         isSocketOurs = true;
       });
     }
-    cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [] });
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU'] as const) {
+    this.#markListening();
+    // With a log file, the workers' output comes through the primary: one file, reopened in one place.
+    const silent = this.#logFile === undefined ? {} : { silent: true };
+    cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [], ...silent });
+    this.#logFile?.forwardWorkers();
+    // SIGUSR1 would otherwise start Node's inspector; here it reopens the log file (SPEC §1).
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) {
       process.on(signal, () => this.#enqueue({ type: 'signal', signal }));
     }
     const heartbeatMs = Math.min(1_000, Math.max(100, Math.floor(timeoutMs / 4)));
@@ -200,9 +216,16 @@ export class Primary {
 
   /** A signal is the control command it stands for; a refusal (TTOU at one worker) is logged. */
   #handleSignal(signal: NodeJS.Signals): void {
+    if (signal === 'SIGUSR1') return this.#reopenLogFile();
     this.#handleCommand(commandForSignal(signal, this.#desired.workers), (response) => {
       if (!response.ok) this.#log.warn({ signal }, response.error);
     }, signal);
+  }
+
+  #reopenLogFile(): void {
+    if (this.#logFile === undefined) return void this.#log.info('SIGUSR1: no --log-file to reopen');
+    this.#logFile.reopen();
+    this.#log.info({ logFile: this.#logFile.path }, 'log file reopened');
   }
 
   #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>, reply: (response: ControlResponse) => void, cause = 'control socket'): void {
@@ -289,6 +312,7 @@ export class Primary {
     const { host, port } = this.#address ?? this.#options;
     const url = this.#options.bindPath === undefined ? `http://${host}:${port}` : `unix:${this.#options.bindPath}`;
     this.#log.info({ workers: this.#desired.workers, url }, `all ${this.#desired.workers} workers ready on ${url}`);
+    this.#markReady();
   }
 
   /** gunicorn's boot-error halt: no worker ever came up, so restarting would only fork-storm. */

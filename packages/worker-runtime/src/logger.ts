@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 import { redactSecrets } from './redact.js';
 
@@ -8,6 +8,8 @@ export interface LoggerOptions {
   readonly format: 'pretty' | 'json';
   readonly base: Record<string, unknown>;
   readonly level?: string;
+  /** Where the lines go (a log file); default stdout. */
+  readonly destination?: DestinationStream;
 }
 
 /** pino's error serializer; it tags the error to detect cycles, which throws on a frozen or sealed one. */
@@ -53,8 +55,11 @@ export function createLogger(options: LoggerOptions): Logger {
       },
     },
   };
+  const { destination } = options;
   if (options.format === 'pretty') {
-    return pino(settings, pretty({ colorize: true, sync: true, ignore: 'hostname', translateTime: 'HH:MM:ss.l' }));
+    // Colours are for a terminal, not for a log file.
+    const target = destination === undefined ? { colorize: true } : { colorize: false, destination };
+    return pino(settings, pretty({ ...target, sync: true, ignore: 'hostname', translateTime: 'HH:MM:ss.l' }));
   }
-  return pino(settings, pino.destination({ sync: true }));
+  return pino(settings, destination ?? pino.destination({ sync: true }));
 }
