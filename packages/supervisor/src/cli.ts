@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfigFile, loadEnvFiles, resolveChdir, resolveEnvFiles, resolveStartOptions, UsageError, type RawStartFlags } from './options/index.js';
 import { runControlCommand } from './control-commands.js';
+import { daemonize, isDaemonChild } from './daemon.js';
 import { suggestFlag } from './flag-suggestion.js';
 import { runStart } from './run-start.js';
 
@@ -54,11 +55,15 @@ const START_FLAGS = {
   'access-log': { type: 'string', nargs: 1, describe: 'one line per request to this file, or - for the log stream (combined format; JSON with --log-format json)', defaultDescription: 'off' },
   bind: { type: 'string', describe: 'unix:<path>: serve on a Unix socket instead of --host/--port', defaultDescription: 'none' },
   chdir: { type: 'string', describe: 'change to this directory before loading the app (and resolving relative paths but --config)', defaultDescription: 'none' },
+  daemon: { type: 'boolean', describe: 'detach once every worker is ready; logs go to --log-file', defaultDescription: 'off' },
+  'log-file': { type: 'string', describe: 'log to this file, reopened on SIGUSR1', defaultDescription: 'stdout; with --daemon ./.pcluster/<name>.log' },
+  pid: { type: 'string', describe: 'write the primary\'s pid to this file (removed at stop)', defaultDescription: 'none' },
 } as const;
 
 const isDirectory = (dir: string): boolean => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
 
 async function start(argv: Record<string, unknown>): Promise<void> {
+  const isDetached = isDaemonChild();
   const startDir = process.cwd();
   const { app, config, ...rest } = argv;
   const flags: Record<string, unknown> = {};
@@ -91,7 +96,7 @@ async function start(argv: Record<string, unknown>): Promise<void> {
     fileExists: existsSync,
     execArgv: process.execArgv,
   });
-  process.exitCode = await runStart(options);
+  process.exitCode = options.daemon && !isDetached ? await daemonize(options, startDir) : await runStart(options);
 }
 
 const CONTROL_FLAGS = {

@@ -63,4 +63,10 @@ export interface StartOptions {
   readonly bindPath: string | undefined;
   /** --user / --group as the ids the start checked (worker-identity.ts); undefined while unchecked or unchanged. */
   readonly runAs?: RunAs;
+  /** --daemon: the foreground command returns once every worker is ready; the primary runs on, detached. */
+  readonly daemon: boolean;
+  /** Absolute path of the log file (--log-file; with --daemon, by default `<name>.log` beside the control socket); undefined = stdout. */
+  readonly logFile: string | undefined;
+  /** Absolute path of the --pid file. */
+  readonly pidFile: string | undefined;
 }

@@ -111,3 +111,10 @@ export function parseBind(value: unknown, source: Source): string {
   if (socketPath.trim() === '') throw new UsageError(`${source}: ${show(value)} is not valid; expected unix:<path> (e.g. unix:/run/shop.sock), or use --host and --port for TCP`);
   return socketPath;
 }
+
+/** A switch: a flag (true), or a config file's `true`/`false`. */
+export function parseBoolean(value: unknown, source: Source): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new UsageError(`${source}: ${show(value)} is not true or false; write true or false`);
+}

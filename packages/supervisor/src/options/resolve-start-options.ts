@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { StartOptions } from '../start-options.js';
 import {
-  parseBind, parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
+  parseBind, parseBoolean, parseChoice, parseDuration, parseInteger, parseSession, parseSize, parseString, parseStringList, parseWorkers, type Source,
 } from './parse-values.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { isDatabaseNamedByEnvironment } from './libpq-environment.js';
@@ -46,6 +46,9 @@ export interface RawStartFlags {
   readonly accessLog?: string;
   readonly bind?: string;
   readonly chdir?: string;
+  readonly daemon?: boolean | string;
+  readonly logFile?: string;
+  readonly pid?: string;
 }
 type FlagKey = keyof RawStartFlags;
 
@@ -69,6 +72,7 @@ const FLAG_KEYS: readonly FlagKey[] = [
   'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
   'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'envFile', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
   'user', 'group', 'accessLog', 'bind', 'chdir',
+  'daemon', 'logFile', 'pid',
 ];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -184,6 +188,12 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     }
   }
   const accessLog = optional('accessLog', parseString);
+  const controlSocket = path.resolve(input.cwd, get('controlSocket', parseString, path.join('.pcluster', `${name}.sock`)));
+  const daemon = get('daemon', parseBoolean, false);
+  // Detached, the log must go somewhere: beside the control socket, where `pcluster logs` looks.
+  const logFileGiven = optional('logFile', parseString);
+  const logFile = logFileGiven !== undefined ? path.resolve(input.cwd, logFileGiven) : daemon ? path.join(path.dirname(controlSocket), `${name}.log`) : undefined;
+  const pidFile = optional('pid', parseString);
   const inheritedNodeArgs = [...(input.execArgv ?? []), ...(input.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
 
   return {
@@ -219,9 +229,12 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     pipelineDepth: get('pipelineDepth', (v, s) => parseInteger(v, s, 1, MAX_PIPELINE_DEPTH), 32),
     waitForDbMs: get('waitForDb', parseDuration, 0),
     appName: get('appName', parseString, `pcluster:${name}`),
-    logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY ? 'pretty' : 'json'),
+    logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY && logFile === undefined ? 'pretty' : 'json'),
     nodeArgs: [...typescriptLoaderArgs(appPath, [...inheritedNodeArgs, ...nodeArgs], input.resolveFrom), ...nodeArgs],
-    controlSocket: path.resolve(input.cwd, get('controlSocket', parseString, path.join('.pcluster', `${name}.sock`))),
+    controlSocket,
+    daemon,
+    logFile,
+    pidFile: pidFile === undefined ? undefined : path.resolve(input.cwd, pidFile),
     user: optional('user', parseString),
     group: optional('group', parseString),
     accessLog: accessLog === undefined || accessLog === '-' ? accessLog : path.resolve(input.cwd, accessLog),
