@@ -8,6 +8,8 @@ import { loadConfigFile, loadEnvFiles, resolveChdir, resolveEnvFiles, resolveSta
 import { runControlCommand } from './control-commands.js';
 import { daemonize, isDaemonChild } from './daemon.js';
 import { suggestFlag } from './flag-suggestion.js';
+import { runList } from './list-clusters.js';
+import { runLogs } from './logs-command.js';
 import { runStart } from './run-start.js';
 
 const EXIT_USAGE = 2;
@@ -119,8 +121,18 @@ function controlTarget(argv: Record<string, unknown>): { name?: string; controlS
 
 const STATUS_FLAGS = { ...CONTROL_FLAGS, json: { type: 'boolean', describe: 'print JSON' } } as const;
 
+const LS_FLAGS = { json: { type: 'boolean', describe: 'print JSON' } } as const;
+const LOGS_FLAGS = {
+  ...CONTROL_FLAGS,
+  follow: { alias: 'f', type: 'boolean', describe: 'keep printing new lines (across a log rotation), until Ctrl-C' },
+  lines: { type: 'string', describe: 'how many of the last lines to print first', defaultDescription: '15' },
+} as const;
+
 /** Each command's flags (long names and aliases), for "did you mean" on a mistyped one; a command not listed is checked against all of them. */
-const COMMAND_FLAGS: Readonly<Record<string, object>> = { start: START_FLAGS, status: STATUS_FLAGS, reload: CONTROL_FLAGS, scale: CONTROL_FLAGS, stop: CONTROL_FLAGS };
+
+const COMMAND_FLAGS: Readonly<Record<string, object>> = {
+  start: START_FLAGS, status: STATUS_FLAGS, ls: LS_FLAGS, logs: LOGS_FLAGS, reload: RELOAD_FLAGS, scale: CONTROL_FLAGS, stop: STOP_FLAGS,
+};
 
 function knownFlags(command: string | undefined): string[] {
   const tables = command !== undefined && command in COMMAND_FLAGS ? [COMMAND_FLAGS[command]!] : Object.values(COMMAND_FLAGS);
@@ -136,11 +148,19 @@ function buildCli(args: string[]): Argv {
   return yargs(args)
     .scriptName('pcluster')
     .usage('$0 <command> [options]')
-    .command('start <app>', 'run the cluster in the foreground', (y) => y.positional('app', { type: 'string', describe: 'handler module' }).options(START_FLAGS).strict(), (argv) =>
+    .command('start <app>', 'run the cluster (in the foreground; --daemon to detach)', (y) => y.positional('app', { type: 'string', describe: 'handler module' }).options(START_FLAGS).strict(), (argv) =>
       start(argv as Record<string, unknown>),
     )
     .command('status', 'table of workers (from the control socket)', (y) => y.options(STATUS_FLAGS).strict(), async (argv) => {
       process.exitCode = await runControlCommand({ command: 'status' }, controlTarget(argv), argv.json === true);
+    })
+    .command('ls', 'every cluster running on this host for this user, any directory', (y) => y.options(LS_FLAGS).strict(), async (argv) => {
+      process.exitCode = await runList(argv.json === true);
+    })
+    .command('logs', 'the log file of a daemonized cluster', (y) => y.options(LOGS_FLAGS).strict(), async (argv) => {
+      const lines = argv.lines === undefined ? 15 : /^\d+$/.test(argv.lines) ? Number(argv.lines) : NaN;
+      if (Number.isNaN(lines)) throw new UsageError(`--lines: "${String(argv.lines)}" is not valid; expected a whole number >= 0`);
+      process.exitCode = await runLogs(controlTarget(argv), lines, argv.follow === true);
     })
     .command('reload', 'zero-downtime rolling restart of every worker', (y) => y.options(RELOAD_FLAGS).strict(), async (argv) => {
       process.exitCode = await runControlCommand({ command: 'reload', ...(argv.wait === true ? { wait: true } : {}) }, controlTarget(argv), false);
@@ -156,7 +176,7 @@ function buildCli(args: string[]): Argv {
     .middleware((argv) => {
       matched = typeof argv._[0] === 'string' ? argv._[0] : undefined;
     }, true)
-    .demandCommand(1, 'name a command: start, status, reload, scale or stop')
+    .demandCommand(1, 'name a command: start, status, ls, logs, reload, scale or stop')
     .recommendCommands()
     .strict()
     .help()

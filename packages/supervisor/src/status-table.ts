@@ -2,7 +2,8 @@ import bytes from 'bytes';
 import type { ReloadReport } from './reload-progress.js';
 import type { StatusReport } from './status-report.js';
 
-function uptime(seconds: number): string {
+/** A duration as `pm2 ls` shows it: 42s, 5m, 3h, 2d. */
+export function uptime(seconds: number): string {
   if (seconds < 60) return `${Math.floor(seconds)}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
