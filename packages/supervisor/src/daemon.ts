@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { isSocketLive } from './control-server.js';
+import { UsageError } from './options/index.js';
+import { refuseLivePidFile } from './pid-file.js';
 import { preparePrivateSocketDir } from './private-socket-dir.js';
 import type { StartOptions } from './start-options.js';
 
@@ -43,6 +46,11 @@ function readFrom(file: string, offset: number): string {
  */
 export async function daemonize(options: StartOptions, startDir: string, argv: readonly string[] = process.argv.slice(1)): Promise<number> {
   const logFile = options.logFile ?? path.join(path.dirname(options.controlSocket), `${options.name}.log`);
+  // Refused here too, so that the refusal is not written into the running cluster's own log file.
+  if (options.pidFile !== undefined) refuseLivePidFile(options.pidFile);
+  if (await isSocketLive(options.controlSocket)) {
+    throw new UsageError(`another pcluster named ${options.name} is running (control socket ${options.controlSocket}); stop it, or use --name`);
+  }
   // The default log file lives beside the control socket: the directory is made private first, as the primary would.
   preparePrivateSocketDir(options.controlSocket);
   mkdirSync(path.dirname(logFile), { recursive: true });
@@ -57,17 +65,21 @@ export async function daemonize(options: StartOptions, startDir: string, argv: r
     env: { ...process.env, [CHILD_ENV]: '1' },
   });
   closeSync(fd);
-  const outcome = await new Promise<{ readonly code: number }>((resolve) => {
+  // Ctrl-C while it starts stops the start, not just this command.
+  const stopChild = (): boolean => child.kill('SIGTERM');
+  process.once('SIGINT', stopChild).once('SIGTERM', stopChild);
+  const outcome = await new Promise<{ readonly isReady: boolean; readonly code: number }>((resolve) => {
     child.on('message', (message: unknown) => {
-      if ((message as { type?: unknown } | null)?.type === READY) resolve({ code: 0 });
+      if ((message as { type?: unknown } | null)?.type === READY) resolve({ isReady: true, code: 0 });
     });
-    child.once('exit', (code) => resolve({ code: code ?? 1 }));
+    child.once('exit', (code) => resolve({ isReady: false, code: code ?? 1 }));
     child.once('error', (error) => {
       process.stderr.write(`pcluster: cannot start the background primary: ${error.message}\n`);
-      resolve({ code: 1 });
+      resolve({ isReady: false, code: 1 });
     });
   });
-  if (outcome.code === 0) {
+  process.off('SIGINT', stopChild).off('SIGTERM', stopChild);
+  if (outcome.isReady) {
     child.disconnect();
     child.unref();
     process.stdout.write(`pcluster: ${options.name} is running in the background (pid ${child.pid}); log ${logFile}; stop it with pcluster stop --name ${options.name}\n`);
@@ -75,5 +87,6 @@ export async function daemonize(options: StartOptions, startDir: string, argv: r
   }
   const tail = readFrom(logFile, offset).trimEnd().split('\n').slice(-FAILURE_LINES).join('\n');
   process.stderr.write(`pcluster: ${options.name} did not start (exit ${outcome.code}); the end of ${logFile}:\n${tail}\n`);
-  return outcome.code;
+  // Stopped before it was ready (exit 0): the start did not happen all the same.
+  return outcome.code === 0 ? 1 : outcome.code;
 }

@@ -3,12 +3,11 @@ import path from 'node:path';
 import { readEntries } from './cluster-registry.js';
 import { findControlSocket, type ControlTarget } from './control-commands.js';
 import { followFile, readLastLines } from './log-tail.js';
-import { UsageError } from './options/index.js';
 
 /**
  * The log file of the cluster `status` would talk to: the one its primary registered (pcluster ls), else,
  * given --name, the only registered cluster of that name in any directory, else the default of
- * `--daemon` beside the control socket (which outlives a primary that died).
+ * `--daemon` beside the control socket (which outlives a primary that died). None found is an error (exit 1), as for status.
  */
 export async function findLogFile(target: ControlTarget, cwd: string): Promise<string> {
   const socket = await findControlSocket(target, cwd);
@@ -22,11 +21,11 @@ export async function findLogFile(target: ControlTarget, cwd: string): Promise<s
   const registered = entries.find(({ entry }) => entry.controlSocket === socket) ?? (named.length === 1 ? named[0] : undefined);
   if (registered !== undefined) {
     if (registered.entry.logFile !== null) return registered.entry.logFile;
-    throw new UsageError(`${registered.entry.name} logs to its terminal, not to a file; start it with --daemon or --log-file <path> for pcluster logs`);
+    throw new Error(`${registered.entry.name} logs to its terminal, not to a file; start it with --daemon or --log-file <path> for pcluster logs`);
   }
   const fallback = path.join(path.dirname(socket), `${path.basename(socket, '.sock')}.log`);
   if (existsSync(fallback)) return fallback;
-  throw new UsageError(`no log file for ${socket}: is that cluster running with --daemon or --log-file? (pcluster ls lists the running ones)`);
+  throw new Error(`no log file for ${socket}: is that cluster running with --daemon or --log-file? (pcluster ls lists the running ones)`);
 }
 
 /** Runs `pcluster logs [-f] [--lines N]`: the last lines of the cluster's log file, then, with -f, new lines as they come until Ctrl-C. */

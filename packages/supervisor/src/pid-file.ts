@@ -31,15 +31,20 @@ function readPid(file: string): number | undefined {
   }
 }
 
+/** Refuses (exit 2) a pid file that names another pcluster still running. */
+export function refuseLivePidFile(file: string): void {
+  const other = readPid(file);
+  if (other !== undefined && other !== process.pid && isLivePcluster(other)) {
+    throw new UsageError(`--pid ${file}: pcluster pid ${other} is running with this pid file; stop it first, or give another --pid`);
+  }
+}
+
 /**
  * Writes this process's pid to `file` (--pid), as gunicorn's pidfile: a file naming a live pcluster
  * is refused (exit 2); one left by a dead process is replaced. The write is atomic (temp file + rename).
  */
 export function writePidFile(file: string): void {
-  const other = readPid(file);
-  if (other !== undefined && other !== process.pid && isLivePcluster(other)) {
-    throw new UsageError(`--pid ${file}: pcluster pid ${other} is running with this pid file; stop it first, or give another --pid`);
-  }
+  refuseLivePidFile(file);
   const temp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, `${process.pid}\n`, { mode: 0o644 });
