@@ -112,7 +112,7 @@ export class Primary {
 
   /** Serves until stopped; resolves with the process exit status (SPEC §1). */
   async run(): Promise<number> {
-    const { metricsPort, metricsHost, name, controlSocket, timeoutMs } = this.#options;
+    const { metricsPort, metricsHost, controlSocket, timeoutMs } = this.#options;
     this.#controlServer = await listenControlSocket(controlSocket, (request) =>
       request.command === 'status'
         ? this.status().then((status): ControlResponse => ({ ok: true, status }))
@@ -127,7 +127,6 @@ export class Primary {
     // After listening, an error on either server (an accept that fails, say) is logged, never thrown.
     this.#controlServer.on('error', (error) => this.#log.error({ err: error }, 'control socket error'));
     this.#metricsServer.on('error', (error) => this.#log.error({ err: error }, 'metrics server error'));
-    process.title = `pcluster primary ${name}`;
     const { bindPath } = this.#options;
     let isSocketOurs = false;
     if (bindPath !== undefined) {

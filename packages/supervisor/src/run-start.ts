@@ -11,6 +11,8 @@ import { resolveWorkerIdentity } from './worker-identity.js';
 
 /** Runs `pcluster start` with resolved options: the --pid file, the optional embedded PostgreSQL, then the primary. Resolves with the exit status. */
 export async function runStart(given: StartOptions): Promise<number> {
+  // Named from the first moment: a second start's --pid check (and ps) must know this process while its database still starts.
+  process.title = `pcluster primary ${given.name}`;
   const runAs = resolveWorkerIdentity(given, WORKER_MAIN);
   const options = runAs === undefined ? given : { ...given, runAs };
   // A second instance is refused before it boots anything (an embedded PostgreSQL takes seconds).
