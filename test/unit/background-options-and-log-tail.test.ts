@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,5 +83,19 @@ describe('background running: options, log tail, ls table, pid file', () => {
     writeFileSync(file, '12345\n');
     removePidFile(file);
     expect(readFileSync(file, 'utf8')).to.equal('12345\n');
+  });
+
+  it('a pid file naming a live pcluster is refused with exit 2', async () => {
+    const file = path.join(dir, 'app.pid');
+    // Any live process whose command line says pcluster (a primary's title does).
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'pcluster primary app'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => other.once('spawn', resolve));
+      writeFileSync(file, `${other.pid}\n`);
+      expect(() => writePidFile(file)).to.throw(UsageError, `--pid ${file}: pcluster pid ${other.pid} is running with this pid file; stop it first, or give another --pid`);
+      expect(readFileSync(file, 'utf8')).to.equal(`${other.pid}\n`);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
