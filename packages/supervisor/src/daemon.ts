@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { isSocketLive } from './control-server.js';
-import { UsageError } from './options/index.js';
+import { refuseIfRunning } from './control-server.js';
 import { refuseLivePidFile } from './pid-file.js';
-import { preparePrivateSocketDir } from './private-socket-dir.js';
 import type { StartOptions } from './start-options.js';
 
 /** Set for the detached primary only; removed as it starts, so its workers and the app never see it. */
@@ -48,11 +46,8 @@ export async function daemonize(options: StartOptions, startDir: string, argv: r
   const logFile = options.logFile ?? path.join(path.dirname(options.controlSocket), `${options.name}.log`);
   // Refused here too, so that the refusal is not written into the running cluster's own log file.
   if (options.pidFile !== undefined) refuseLivePidFile(options.pidFile);
-  if (await isSocketLive(options.controlSocket)) {
-    throw new UsageError(`another pcluster named ${options.name} is running (control socket ${options.controlSocket}); stop it, or use --name`);
-  }
-  // The default log file lives beside the control socket: the directory is made private first, as the primary would.
-  preparePrivateSocketDir(options.controlSocket);
+  // The default log file lives beside the control socket: its directory is made private (and checked) here too.
+  await refuseIfRunning(options.controlSocket);
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
   const offset = fstatSync(fd).size;
