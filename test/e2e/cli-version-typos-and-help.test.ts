@@ -31,11 +31,11 @@ describe('the command line answers as PM2 and gunicorn users expect', () => {
   });
 
   it('a mistyped command: exit 2, one line naming it and the command meant', async () => {
-    const [result, unlike] = await Promise.all([pcluster(['statsu']), pcluster(['bogus'])]);
+    const [result, unlike] = await Promise.all([pcluster(['statsu']), pcluster(['frobnicate'])]);
     expect(result.code).to.equal(2);
     expect(result.stderr.trim().split('\n')).to.deep.equal(['pcluster: unknown command "statsu": Did you mean status? (see pcluster --help)']);
     expect(unlike.code).to.equal(2);
-    expect(unlike.stderr.trim(), 'a word like no command gets no suggestion').to.equal('pcluster: unknown command "bogus" (see pcluster --help)');
+    expect(unlike.stderr.trim(), 'a word like no command gets no suggestion').to.equal('pcluster: unknown command "frobnicate" (see pcluster --help)');
   });
 
   it('start --help shows defaults as [default: …] and examples as e.g., never both in (…)', async () => {
