@@ -10,7 +10,7 @@ const intent = (overrides: Partial<ClusterIntent> = {}): ClusterIntent => ({
 let nextId = 1;
 const worker = (overrides: Partial<WorkerView> = {}): WorkerView => ({
   id: nextId++, state: 'ready', phase: 1, startedAt: 0, drainStartedAt: undefined, lastCheckInAt: 0, helloAt: 0, grantedAt: 0,
-  requests: 0, maxRequests: 0, rssBytes: 50e6, ...overrides,
+  dbState: 'open', slotWaitEndedAt: undefined, requests: 0, maxRequests: 0, rssBytes: 50e6, ...overrides,
 });
 const slot = (n: number, current: WorkerView | undefined, more: Partial<SlotView> = {}): SlotView => ({ slot: n, current, successor: undefined, respawnAt: 0, ...more });
 const view = (slots: SlotView[], more: Partial<ClusterView> = {}): ClusterView => ({
@@ -114,6 +114,16 @@ describe('decide(): the primary\'s policy', () => {
       const setupHangs = worker({ state: 'starting', startedAt: 0, helloAt: 300, grantedAt: 1_000 });
       expect(decide(limits, slots(setupHangs), 45_999).wakeAt).to.equal(46_000);
       expect(decide(limits, slots(setupHangs), 46_000).actions).to.deep.equal([{ type: 'kill', id: setupHangs.id, reason: 'boot_timeout' }]);
+    });
+
+    it('sets no boot deadline while a worker waits for a server slot (SPEC §6), and starts its allowance again when it gets one', () => {
+      const slots = (w: WorkerView) => view([slot(1, w), slot(2, worker({ lastCheckInAt: 10_000_000 }))]);
+      const limits = intent({ timeoutMs: 30_000, waitForDbMs: 0 });
+      const waiting = worker({ state: 'starting', startedAt: 0, helloAt: 300, grantedAt: 1_000, dbState: 'waiting' });
+      expect(decide(limits, slots(waiting), 3_600_000).actions).to.deep.equal([]);
+      const gotSlot = { ...waiting, dbState: 'connecting' as const, slotWaitEndedAt: 3_600_000 };
+      expect(decide(limits, slots(gotSlot), 3_634_999)).to.deep.equal({ actions: [], wakeAt: 3_635_000 });
+      expect(decide(limits, slots(gotSlot), 3_635_000).actions).to.deep.equal([{ type: 'kill', id: gotSlot.id, reason: 'boot_timeout' }]);
     });
   });
 

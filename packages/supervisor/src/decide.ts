@@ -1,3 +1,4 @@
+import type { ConnectionState } from '@pcluster/worker-runtime/protocol';
 import type { RestartReason } from './status-report.js';
 import type { WorkerState } from './worker-handle.js';
 
@@ -27,6 +28,9 @@ export interface WorkerView {
   /** When it said hello (its modules loaded), and when the budget granted its connection; undefined until then. */
   readonly helloAt: number | undefined;
   readonly grantedAt: number | undefined;
+  /** `waiting`: refused for a server connection limit (SPEC §6), no boot failure; `slotWaitEndedAt`: when it last stopped waiting. */
+  readonly dbState: ConnectionState;
+  readonly slotWaitEndedAt: number | undefined;
   readonly requests: number;
   /** This worker's --max-requests, jitter included; 0 = off. */
   readonly maxRequests: number;
@@ -74,17 +78,18 @@ const MIN_LOAD_MS = 30_000;
  * How long a booting worker has for each stage (gunicorn kills a worker that does not boot within --timeout too):
  * to load its modules and say hello, --timeout but at least 30 s; once its connection is granted, to connect, load
  * the app, run setup() and listen, --wait-for-db + 5 s + --timeout. No deadline while it waits for the budget,
- * which may be a draining worker's whole --graceful-timeout.
+ * which may be a draining worker's whole --graceful-timeout, nor while it waits for a server slot (another host may
+ * hold it for hours); the allowance starts again when it gets one.
  */
 export function bootAllowanceMs(intent: Pick<ClusterIntent, 'timeoutMs' | 'waitForDbMs'>, stage: 'load' | 'boot'): number {
   return stage === 'load' ? Math.max(intent.timeoutMs, MIN_LOAD_MS) : intent.waitForDbMs + CONNECT_TIMEOUT_MS + intent.timeoutMs;
 }
 
-/** When a booting worker must be ready by (bootAllowanceMs), or undefined while it waits for the budget. */
+/** When a booting worker must be ready by (bootAllowanceMs), or undefined while it waits for the budget or a server slot. */
 export function bootDeadline(intent: ClusterIntent, worker: WorkerView): number | undefined {
   if (worker.helloAt === undefined) return worker.startedAt + bootAllowanceMs(intent, 'load');
-  if (worker.grantedAt === undefined) return undefined;
-  return worker.grantedAt + bootAllowanceMs(intent, 'boot');
+  if (worker.grantedAt === undefined || worker.dbState === 'waiting') return undefined;
+  return Math.max(worker.grantedAt, worker.slotWaitEndedAt ?? 0) + bootAllowanceMs(intent, 'boot');
 }
 
 /**

@@ -289,9 +289,7 @@ export class Primary {
       case 'pcluster:boot-failed':
         return this.#workers.noteBootFailure(handle, message.error);
       case 'pcluster:db-state':
-        handle.dbState = message.state;
-        handle.backendPid = message.backendPid;
-        return;
+        return handle.noteDbState(message.state, message.backendPid, now);
       case 'pcluster:collected':
         this.#collector.answered(message);
         return;

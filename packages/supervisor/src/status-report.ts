@@ -15,8 +15,12 @@ export interface WorkerStatusReport {
   readonly rssBytes: number;
   readonly restarts: number;
   readonly lastRestartReason: RestartReason | null;
-  readonly db: { readonly state: ConnectionState; readonly backendPid: number | null; readonly lastValidatedAt: string | null };
+  /** `detail`: a human line beside the state, where the state alone does not say it (`waiting for a server slot`). */
+  readonly db: { readonly state: ConnectionState; readonly backendPid: number | null; readonly lastValidatedAt: string | null; readonly detail?: string };
 }
+
+/** What `waiting` means (SPEC §6): PostgreSQL refused the login for a connection limit; the worker retries until a slot frees. */
+export const WAITING_FOR_SLOT = 'waiting for a server slot';
 
 /** The JSON of `GET /status` and `pcluster status --json`. */
 export interface StatusReport {
@@ -53,7 +57,10 @@ export function buildStatusReport(
       rssBytes: handle.rssBytes,
       restarts: history.restarts,
       lastRestartReason: history.lastRestartReason ?? null,
-      db: { state: handle.dbState, backendPid: handle.backendPid, lastValidatedAt: handle.lastValidatedAt },
+      db: {
+        state: handle.dbState, backendPid: handle.backendPid, lastValidatedAt: handle.lastValidatedAt,
+        ...(handle.dbState === 'waiting' ? { detail: WAITING_FOR_SLOT } : {}),
+      },
     }))
     .sort((a, b) => a.slot - b.slot || a.generation - b.generation);
   return {

@@ -24,7 +24,7 @@ export function renderStatusTable(report: StatusReport): string {
   const header = ['slot', 'pid', 'state', 'gen', 'uptime', 'requests', 'memory', 'db', 'backend', 'restarts', 'last restart'];
   const rows = report.workers.map((w) => [
     String(w.slot), String(w.pid ?? '-'), w.state, String(w.generation), uptime(w.uptimeSeconds), String(w.requests),
-    bytes.format(w.rssBytes, { unitSeparator: ' ' }) ?? '-', w.db.state, String(w.db.backendPid ?? '-'), String(w.restarts), w.lastRestartReason ?? '-',
+    bytes.format(w.rssBytes, { unitSeparator: ' ' }) ?? '-', w.db.detail ?? w.db.state, String(w.db.backendPid ?? '-'), String(w.restarts), w.lastRestartReason ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

@@ -45,6 +45,8 @@ export class WorkerHandle implements WorkerView {
   /** Why the primary is stopping this worker (a kill or a drain), so its exit is booked to the right reason. */
   stopReason: RestartReason | 'stop' | undefined;
   dbState: ConnectionState = 'connecting';
+  /** When it last stopped waiting for a server slot (SPEC §6): its boot clock starts again then. */
+  slotWaitEndedAt: number | undefined;
   backendPid: number | null = null;
   lastValidatedAt: string | null = null;
   /** When the worker said hello and was sent its configuration: from then on it answers questions over IPC. */
@@ -112,9 +114,15 @@ export class WorkerHandle implements WorkerView {
     this.lastCheckInAt = now;
     this.requests = status.requests;
     this.rssBytes = status.rssBytes;
-    this.dbState = status.db.state;
-    this.backendPid = status.db.backendPid;
+    this.noteDbState(status.db.state, status.db.backendPid, now);
     this.lastValidatedAt = status.db.lastValidatedAt;
+  }
+
+  /** The worker's connection state as it reported it. */
+  noteDbState(state: ConnectionState, backendPid: number | null, now: number): void {
+    if (this.dbState === 'waiting' && state !== 'waiting') this.slotWaitEndedAt = now;
+    this.dbState = state;
+    this.backendPid = backendPid;
   }
 
   /** Sends a message; false when the channel is already closed (the worker is exiting). */

@@ -42,8 +42,13 @@ export function describeConnectFailure(client: pg.Client, error: Error, origin: 
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
-/** SQLSTATEs of a server that is there but cannot take us yet: starting up, shutting down, full. */
-const NOT_YET_SQLSTATES = new Set(['57P03', '57P01', '53300']);
+/** SQLSTATEs of a server that is there but cannot take us yet: starting up, shutting down. */
+const NOT_YET_SQLSTATES = new Set(['57P03', '57P01']);
+
+/** True when the server refused the login for a connection limit (a role's or database's CONNECTION LIMIT, max_connections): SQLSTATE 53300. */
+export function isRefusedForLimit(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '53300';
+}
 
 /** True when the server could not be reached (or not yet); false for a refused login, a missing database, TLS refusal. */
 export function isUnreachable(error: unknown): boolean {

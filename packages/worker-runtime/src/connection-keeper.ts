@@ -1,41 +1,26 @@
 import pg from 'pg';
-import { backoffDelayMs } from './backoff.js';
+import { retryDelayMs, sleep } from './backoff.js';
 import { DatabaseUnavailableError } from './errors.js';
-import { destroySocket } from './pg-internals.js';
+import { endClient } from './pg-internals.js';
 import { ConnectionFreshness } from './connection-freshness.js';
-import type { ConnectionState, DatabaseSettings } from './protocol.js';
+import type { KeeperEvents, KeeperSettings } from './keeper-settings.js';
+import type { ConnectionState } from './protocol.js';
 import { ReadyWaiters } from './ready-waiters.js';
 import { StateMachine } from './state-machine.js';
-import { appTarget, clientConfig, describeConnectFailure, isUnreachable, type SettingsOrigin } from './connect-settings.js';
+import { appTarget, clientConfig, describeConnectFailure, isRefusedForLimit, isUnreachable, type SettingsOrigin } from './connect-settings.js';
 
-export { describeConnectFailure, isUnreachable, sessionOptions } from './connect-settings.js';
+export type { KeeperEvents, KeeperSettings } from './keeper-settings.js';
+export { describeConnectFailure, isRefusedForLimit, isUnreachable, sessionOptions } from './connect-settings.js';
 
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
-  connecting: ['open', 'broken', 'closing'],
+  connecting: ['open', 'broken', 'waiting', 'closing'],
   open: ['broken', 'connecting', 'closing'],
   broken: ['connecting', 'closing'],
+  // While it waits it stays `waiting` through its attempts (status does not flicker), until one succeeds or fails otherwise.
+  waiting: ['open', 'connecting', 'broken', 'closing'],
   closing: ['closed'],
   closed: [],
 };
-
-const RECONNECT_BASE_MS = 100;
-const RECONNECT_CAP_MS = 2_000;
-
-export interface KeeperSettings {
-  readonly database: DatabaseSettings;
-  readonly validateAfterMs: number;
-  readonly validationTimeoutMs: number;
-  readonly connectionMaxAgeMs: number;
-}
-
-/** What the keeper reports; each callback is optional so tests and tools can listen to part of it. */
-export interface KeeperEvents {
-  stateChanged?(state: ConnectionState, backendPid: number | null): void;
-  connected?(result: 'success' | 'failure', error?: Error): void;
-  validated?(result: 'ok' | 'failed' | 'skipped'): void;
-  /** The current connection is gone (socket closed, error, failed ping): any open transaction on it is lost. */
-  lost?(error: Error | undefined): void;
-}
 
 /**
  * Owns the worker's single pg.Client (in node-postgres' pipeline mode): connects, validates,
@@ -50,6 +35,7 @@ export class ConnectionKeeper {
   readonly #waiters = new ReadyWaiters();
   #client: pg.Client | null = null;
   #reconnectAttempt = 0;
+  #slotWaitAttempt = 0;
   #reconnecting: Promise<void> | null = null;
   #appSettings: pg.ClientConfig = {};
 
@@ -78,26 +64,37 @@ export class ConnectionKeeper {
   /**
    * Opens the first connection; rejects with the driver's error (the caller decides whether
    * that is fatal). While the server is unreachable it retries, with backoff, until `waitMs` passes;
-   * a refused login or a missing database fails at once: waiting will not fix them.
+   * a refused login or a missing database fails at once: waiting will not fix them. A login refused
+   * for a connection limit waits for a slot (SPEC §6) as long as it takes; once the server has
+   * answered so, an unreachable server is waited out too. Resolves without a connection when closed meanwhile.
    */
   async open(waitMs = 0, onRetry?: (error: Error, delayMs: number) => void): Promise<void> {
     const deadline = Date.now() + waitMs;
-    for (let attempt = 0; ; attempt++) {
+    let hasServerAnswered = false;
+    for (let attempt = 0; this.#machine.is('connecting', 'waiting'); ) {
       const client = this.#createClient();
       try {
         await client.connect();
-        this.#adopt(client);
-        return;
       } catch (error) {
-        this.#events.connected?.('failure', error as Error);
         this.#discard(client);
-        const delayMs = backoffDelayMs(attempt, RECONNECT_BASE_MS, RECONNECT_CAP_MS);
-        if (!isUnreachable(error) || Date.now() + delayMs > deadline) {
+        if (isRefusedForLimit(error)) {
+          hasServerAnswered = true;
+          await this.#waitForSlot();
+          continue;
+        }
+        this.#events.connected?.('failure', error as Error);
+        if (this.#machine.is('waiting')) this.#machine.transition('connecting');
+        const delayMs = retryDelayMs('outage', attempt++);
+        if (!isUnreachable(error) || (!hasServerAnswered && Date.now() + delayMs > deadline)) {
           throw Object.assign(error as Error, { summary: describeConnectFailure(client, error as Error, this.#settingsOrigin()) });
         }
         onRetry?.(error as Error, delayMs);
         await sleep(delayMs);
+        continue;
       }
+      if (this.#machine.is('connecting', 'waiting')) this.#adopt(client);
+      else this.#discard(client);
+      return;
     }
   }
 
@@ -179,7 +176,7 @@ export class ConnectionKeeper {
     this.#waiters.wakeAll();
     const client = this.#client;
     this.#client = null;
-    if (client !== null) await this.#end(client);
+    if (client !== null) await this.#endClient(client);
     this.#machine.transition('closed');
   }
 
@@ -208,6 +205,7 @@ export class ConnectionKeeper {
     this.#client = client;
     this.#freshness.connected(Date.now());
     this.#reconnectAttempt = 0;
+    this.#slotWaitAttempt = 0;
     this.#events.connected?.('success');
     this.#machine.transition('open');
   }
@@ -231,13 +229,13 @@ export class ConnectionKeeper {
     const old = this.#client;
     this.#client = null;
     this.#machine.transition('connecting');
-    if (old !== null) await this.#end(old);
+    if (old !== null) await this.#endClient(old);
     this.#startReconnecting();
   }
 
   #onLost(client: pg.Client, error: Error | undefined): void {
     if (client !== this.#client) return;
-    if (this.#machine.is('closing', 'closed', 'broken', 'connecting')) return;
+    if (this.#machine.is('closing', 'closed', 'broken', 'connecting', 'waiting')) return;
     this.#client = null;
     this.#discard(client);
     this.#machine.transition('broken');
@@ -252,47 +250,46 @@ export class ConnectionKeeper {
   }
 
   async #reconnectLoop(): Promise<void> {
-    while (this.#machine.is('broken', 'connecting')) {
-      this.#machine.transition('connecting');
+    while (this.#machine.is('broken', 'connecting', 'waiting')) {
+      if (!this.#machine.is('waiting')) this.#machine.transition('connecting');
       const client = this.#createClient();
       try {
         await client.connect();
       } catch (error) {
-        this.#events.connected?.('failure', error as Error);
         this.#discard(client);
-        if (!this.#machine.is('connecting')) return;
+        if (!this.#machine.is('connecting', 'waiting')) return;
+        if (isRefusedForLimit(error)) {
+          await this.#waitForSlot();
+          continue;
+        }
+        this.#events.connected?.('failure', error as Error);
         this.#machine.transition('broken');
-        await sleep(backoffDelayMs(this.#reconnectAttempt++, RECONNECT_BASE_MS, RECONNECT_CAP_MS));
+        await sleep(retryDelayMs('outage', this.#reconnectAttempt++));
         continue;
       }
-      if (!this.#machine.is('connecting')) {
-        this.#discard(client);
-        return;
-      }
+      if (!this.#machine.is('connecting', 'waiting')) return this.#discard(client);
       this.#adopt(client);
     }
   }
 
-  #waitUntilReady(deadline: number): Promise<void> {
-    return this.#waiters.wait(deadline, () => new DatabaseUnavailableError(`the database connection is ${this.#machine.state}`));
+  /** The server refused the login for a connection limit: `waiting`, for a backoff with jitter, before the next attempt. */
+  async #waitForSlot(): Promise<void> {
+    this.#events.connected?.('limit');
+    if (!this.#machine.is('connecting', 'waiting')) return;
+    this.#machine.transition('waiting');
+    await sleep(retryDelayMs('slotWait', this.#slotWaitAttempt++));
   }
 
-  async #end(client: pg.Client): Promise<void> {
-    const timer = setTimeout(() => destroySocket(client), this.#settings.validationTimeoutMs);
-    try {
-      await client.end();
-    } catch {
-      // The connection was already gone; there is nothing left to close.
-    } finally {
-      clearTimeout(timer);
-    }
+  #waitUntilReady(deadline: number): Promise<void> {
+    const why = (): string => (this.#machine.is('waiting') ? 'waiting for a server slot (PostgreSQL refused the login for a connection limit)' : this.#machine.state);
+    return this.#waiters.wait(deadline, () => new DatabaseUnavailableError(`the database connection is ${why()}`));
+  }
+
+  #endClient(client: pg.Client): Promise<void> {
+    return endClient(client, this.#settings.validationTimeoutMs);
   }
 
   #discard(client: pg.Client): void {
-    void this.#end(client);
+    void this.#endClient(client);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -161,6 +161,18 @@ export function destroySocket(client: pg.Client): void {
   wireOf(client).stream.destroy();
 }
 
+/** Ends the client with a Terminate message; destroys its socket if that takes longer than `timeoutMs` (a peer gone silent). Never rejects. */
+export async function endClient(client: pg.Client, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => destroySocket(client), timeoutMs);
+  try {
+    await client.end();
+  } catch {
+    // The connection was already gone; there is nothing left to close.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Holds what is written on the client's socket until the event loop's check phase, so that the
  * statements of every request served in this turn leave in one write (and reach the server in one

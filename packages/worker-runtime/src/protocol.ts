@@ -4,7 +4,8 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
-export const CONNECTION_STATES = ['connecting', 'open', 'broken', 'closing', 'closed'] as const;
+/** `waiting`: refused for a connection limit (SQLSTATE 53300, SPEC §6); it holds no connection and retries until a slot frees. */
+export const CONNECTION_STATES = ['connecting', 'open', 'broken', 'waiting', 'closing', 'closed'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 /** How a worker reaches PostgreSQL; sent over IPC, never through argv or the environment. */

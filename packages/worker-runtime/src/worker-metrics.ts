@@ -17,7 +17,7 @@ export class WorkerMetrics {
   connectionState: ConnectionState = 'connecting';
 
   readonly connects = new Counter({
-    name: 'pcluster_db_connects_total', help: 'Connection attempts to PostgreSQL by result.',
+    name: 'pcluster_db_connects_total', help: 'Connection attempts to PostgreSQL by result (limit: refused for a connection limit, SQLSTATE 53300).',
     labelNames: ['result'] as const, registers: [this.registry],
   });
   readonly #validationCounts = { ok: 0, failed: 0, skipped: 0 };
@@ -57,7 +57,7 @@ export class WorkerMetrics {
         }
       },
     });
-    for (const result of ['success', 'failure']) this.connects.inc({ result }, 0);
+    for (const result of ['success', 'failure', 'limit']) this.connects.inc({ result }, 0);
     for (const result of ['ok', 'failed', 'skipped']) this.validations.inc({ result }, 0);
     this.rollbacks.inc(0);
     this.foreignClients.set(0);

@@ -36,8 +36,17 @@ export function createWorker(config: WorkerConfig): Worker {
   let lastReportedState: ConnectionState | undefined;
   let lastReportedPid: number | null = null;
   let isBooted = false;
+  let isWaitingForSlot = false;
   const keeper = new ConnectionKeeper(config, {
     stateChanged: (state, backendPid) => {
+      // One line when the worker starts waiting for a server slot and one when it gets it; none per attempt.
+      if (state === 'waiting' && !isWaitingForSlot) {
+        isWaitingForSlot = true;
+        log.warn({}, 'PostgreSQL refused the login for a connection limit (SQLSTATE 53300); waiting for a server slot');
+      } else if (state === 'open' && isWaitingForSlot) {
+        isWaitingForSlot = false;
+        log.warn({ backendPid }, 'got a server slot after waiting for one');
+      }
       metrics.connectionState = state;
       if (state === lastReportedState && backendPid === lastReportedPid) return;
       lastReportedState = state;
