@@ -19,14 +19,14 @@ export interface StatementPath {
 export async function openStatementPath(connectionString: string, applicationName: string): Promise<StatementPath> {
   const metrics = new WorkerMetrics(1);
   const keeper = new ConnectionKeeper(
-    { database: { connectionString, applicationName, session: {}, isConfigured: true }, validateAfterMs: 1_000, validationTimeoutMs: 1_000, connectionMaxAgeMs: 0 },
+    { database: { connectionString, applicationName, session: {}, isConfigured: true }, validateAfterMs: 1_000, validationTimeoutMs: 1_000, connectionMaxAgeMs: 0, keepaliveTimeoutMs: 60_000 },
     {
       stateChanged: (state) => (metrics.connectionState = state),
       validated: (result) => metrics.countValidation(result),
       lost: () => pipeline.connectionLost(),
     },
   );
-  const pipeline = new StatementPipeline(keeper, { leaseTimeoutMs: 5_000, leakThresholdMs: 10_000, pipelineDepth: 32 }, {
+  const pipeline = new StatementPipeline(keeper, { leaseTimeoutMs: 5_000, leakThresholdMs: 10_000, pipelineDepth: 32, keepaliveTimeoutMs: 60_000 }, {
     written: (seconds, depth) => {
       metrics.leaseWait.observe(seconds);
       metrics.pipelineDepth.observe(depth);

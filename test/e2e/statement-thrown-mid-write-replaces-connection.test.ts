@@ -28,12 +28,12 @@ describe('a statement that throws half-way through being written', () => {
     keeper = new ConnectionKeeper(
       {
         database: { connectionString: process.env['PCLUSTER_TEST_DATABASE_URL'], applicationName: 'pcluster-test-mid-write', session: {}, isConfigured: true },
-        validateAfterMs: 60_000, validationTimeoutMs: 2_000, connectionMaxAgeMs: 0,
+        validateAfterMs: 60_000, validationTimeoutMs: 2_000, connectionMaxAgeMs: 0, keepaliveTimeoutMs: 60_000,
       },
       { lost: (error) => lost.push(error) },
     );
     await keeper.open();
-    const pipeline = new StatementPipeline(keeper, { leaseTimeoutMs: 3_000, leakThresholdMs: 0, pipelineDepth: 32 });
+    const pipeline = new StatementPipeline(keeper, { leaseTimeoutMs: 3_000, leakThresholdMs: 0, pipelineDepth: 32, keepaliveTimeoutMs: 60_000 });
     const session: SessionLike = { label: 'test', startedAt: Date.now(), isEnded: false, isTransactionLost: false, owner: null };
     type Run = PlannedStatement['run'];
     const backendPid: Run = (client, _inTx, done) => client.query('SELECT pg_backend_pid() AS pid', [], done);

@@ -40,6 +40,7 @@ describe('every duration option of pcluster start', () => {
   const durations = {
     maxAge: 'maxAgeMs', timeout: 'timeoutMs', gracefulTimeout: 'gracefulTimeoutMs', leaseTimeout: 'leaseTimeoutMs', validateAfter: 'validateAfterMs',
     validationTimeout: 'validationTimeoutMs', connectionMaxAge: 'connectionMaxAgeMs', leakThreshold: 'leakThresholdMs', waitForDb: 'waitForDbMs',
+    keepaliveTimeout: 'keepaliveTimeoutMs',
   } as const;
   const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -57,6 +58,11 @@ describe('every duration option of pcluster start', () => {
     }
     expect(refusal(() => resolveStartOptions(input({ fileConfig: { timeout: 0.5 } })))).to.match(/^"timeout" in pcluster\.json: 0\.5 is too short .*use at least 1s$/);
     expect(resolveStartOptions(input({ flags: { timeout: '1' } })).timeoutMs).to.equal(1_000);
+  });
+
+  it('--keepalive-timeout is at least 2 s (1 s idle and one probe: the kernel counts whole seconds)', () => {
+    expect(refusal(() => resolveStartOptions(input({ flags: { keepaliveTimeout: '1' } })))).to.equal('--keepalive-timeout: "1" is too short (a bare number is seconds: 1000ms); use at least 2s');
+    expect(resolveStartOptions(input({ flags: { keepaliveTimeout: '5' } })).keepaliveTimeoutMs).to.equal(5_000);
   });
 
   it('--max-age is at least 10 s (a worker hardly booted would be recycled again), or 0 for off', () => {

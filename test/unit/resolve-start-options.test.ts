@@ -25,7 +25,7 @@ describe('resolveStartOptions()', () => {
       metricsPort: 9091, metricsHost: '127.0.0.1', maxRequests: 0, maxRequestsJitter: 0, maxMemoryBytes: undefined, maxAgeMs: undefined,
       timeoutMs: 30_000, gracefulTimeoutMs: 30_000, maxConnections: 5, isMaxConnectionsExplicit: false, leaseTimeoutMs: 5_000,
       validateAfterMs: 1_000, validationTimeoutMs: 2_000, connectionMaxAgeMs: 1_800_000, leakThresholdMs: 10_000, prepare: 'auto',
-      pipelineDepth: 32, waitForDbMs: 0, appName: 'pcluster:app', logFormat: 'json', controlSocket: '/srv/shop/.pcluster/app.sock',
+      pipelineDepth: 32, waitForDbMs: 0, keepaliveTimeoutMs: 60_000, appName: 'pcluster:app', logFormat: 'json', controlSocket: '/srv/shop/.pcluster/app.sock',
       pgCompat: 'on', isPortExplicit: false, isHostExplicit: false, isDatabaseConfigured: false,
     });
     expect(o.envFiles).to.deep.equal([]);

@@ -49,6 +49,8 @@ export interface StartOptions {
   /** Statements in flight on a worker's connection at most; 1 = one at a time. */
   readonly pipelineDepth: number;
   readonly waitForDbMs: number;
+  /** --keepalive-timeout: a database peer silent this long is dropped, on both ends (SPEC §6). */
+  readonly keepaliveTimeoutMs: number;
   readonly appName: string;
   readonly logFormat: 'pretty' | 'json';
   /** Arguments for the worker node processes: --node-arg, preceded by the app's own tsx loader for a TypeScript app. */

@@ -22,6 +22,7 @@ export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, h
     connectionMaxAgeMs: o.connectionMaxAgeMs,
     leakThresholdMs: o.leakThresholdMs,
     waitForDbMs: o.waitForDbMs,
+    keepaliveTimeoutMs: o.keepaliveTimeoutMs,
     maxRequests: handle.maxRequests,
     prepare: o.prepare,
     pgCompat: o.pgCompat,

@@ -1,18 +1,24 @@
 /** How the worker's connection is set up and described: its client config, failure lines, what counts as unreachable, session options. */
 import type pg from 'pg';
+import { keepaliveSettings } from './keepalive-settings.js';
 import type { DatabaseSettings } from './protocol.js';
 
 /** One connect attempt waits no longer than this for the server. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-/** A worker connection's pg.Client config: where the app points, when it does (SPEC §2.1), and always pcluster's own name, session and pipelining. */
-export function clientConfig(database: DatabaseSettings, appTarget: pg.ClientConfig): pg.ClientConfig {
+/**
+ * A worker connection's pg.Client config: where the app points, when it does (SPEC §2.1), and always pcluster's own
+ * name, session, keepalives on both ends (SPEC §6; a --session setting of the same name wins) and pipelining.
+ */
+export function clientConfig(database: DatabaseSettings, appTarget: pg.ClientConfig, keepaliveTimeoutMs: number): pg.ClientConfig {
+  const keepalive = keepaliveSettings(keepaliveTimeoutMs);
   return {
     connectionString: database.connectionString,
     ...appTarget,
     application_name: database.applicationName,
-    options: sessionOptions(database.session),
+    options: sessionOptions({ ...keepalive.serverSession, ...database.session }),
     keepAlive: true,
+    keepAliveInitialDelayMillis: keepalive.clientIdleMs,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     pipeline: true,
   };

@@ -194,7 +194,7 @@ export class ConnectionKeeper {
   }
 
   #createClient(): pg.Client {
-    const client = new pg.Client(clientConfig(this.#settings.database, this.#appSettings));
+    const client = new pg.Client(clientConfig(this.#settings.database, this.#appSettings, this.#settings.keepaliveTimeoutMs));
     // Every client carries an error listener for its whole life: a socket error must never crash the worker.
     client.on('error', (error) => this.#onLost(client, error));
     client.on('end', () => this.#onLost(client, undefined));

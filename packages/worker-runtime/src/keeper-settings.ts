@@ -6,6 +6,7 @@ export interface KeeperSettings {
   readonly validateAfterMs: number;
   readonly validationTimeoutMs: number;
   readonly connectionMaxAgeMs: number;
+  readonly keepaliveTimeoutMs: number;
 }
 
 /** What the keeper reports; each callback is optional so tests and tools can listen to part of it. */

@@ -55,6 +55,8 @@ export interface WorkerConfig {
   readonly leakThresholdMs: number;
   /** At start, keep retrying an unreachable database this long before giving up (exit 4). */
   readonly waitForDbMs: number;
+  /** --keepalive-timeout: TCP keepalives on both ends of the connection, and the longest silence with statements in flight (SPEC §6). */
+  readonly keepaliveTimeoutMs: number;
   /** Report in as soon as this many requests are served (the primary then recycles); 0 = off. */
   readonly maxRequests: number;
   readonly prepare: 'off' | 'auto';

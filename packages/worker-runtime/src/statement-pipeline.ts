@@ -4,7 +4,7 @@ import { ConnectionPinnedError, DatabaseUnavailableError, endsSession, isServerE
 import { corkUntilImmediate } from './pg-internals.js';
 import type { PlannedStatement, QueryCallback } from './query-runner.js';
 import type { SessionLike } from './session-like.js';
-
+import { SilenceDeadline } from './silence-deadline.js';
 export type { SessionLike } from './session-like.js';
 
 interface PendingStatement {
@@ -22,6 +22,7 @@ export interface PipelineSettings {
   readonly leakThresholdMs: number;
   /** Statements in flight at most; 1 writes one at a time. */
   readonly pipelineDepth: number;
+  readonly keepaliveTimeoutMs: number; // statements in flight with no reply this long: the server is gone (SilenceDeadline)
 }
 
 export interface PipelineEvents {
@@ -66,11 +67,13 @@ export class StatementPipeline {
   #leakTimer: NodeJS.Timeout | undefined;
   /** One timer for the whole pipeline, due when the oldest waiting statement's lease runs out. */
   #leaseTimer: NodeJS.Timeout | undefined;
+  readonly #silence: SilenceDeadline; // --keepalive-timeout on the client's side
 
   constructor(keeper: ConnectionKeeper, settings: PipelineSettings, events: PipelineEvents = {}) {
     this.#keeper = keeper;
     this.#settings = settings;
     this.#events = events;
+    this.#silence = new SilenceDeadline(settings.keepaliveTimeoutMs, (client, error) => keeper.discard(client, error));
   }
 
   /** True while `session` holds the connection in a transaction. */
@@ -159,6 +162,7 @@ export class StatementPipeline {
 
   #write(client: pg.Client, pending: PendingStatement): void {
     this.#inFlight += 1;
+    this.#silence.written(client);
     if (pending.statement.isBarrier) this.#isBarrierOut = true;
     this.#events.written?.((Date.now() - pending.enqueuedAt) / 1000, this.#inFlight);
     let isAnswered = false;
@@ -185,6 +189,7 @@ export class StatementPipeline {
 
   #answered(client: pg.Client, pending: PendingStatement, error: Error | null | undefined, result: unknown): void {
     this.#inFlight -= 1;
+    this.#silence.answered(this.#inFlight);
     const { session, statement } = pending;
     if (error == null || isServerError(error)) this.#keeper.markAlive(client);
     // After any error the connection is pinged before the next statement that finds nothing in flight (SPEC §3).

@@ -36,6 +36,7 @@ export interface RawStartFlags {
   readonly pgCompat?: string;
   readonly envFile?: readonly string[];
   readonly waitForDb?: string;
+  readonly keepaliveTimeout?: string;
   readonly name?: string;
   readonly appName?: string;
   readonly logFormat?: string;
@@ -70,7 +71,7 @@ const ENV: Partial<Record<FlagKey, string>> = { port: 'PORT', databaseUrl: 'DATA
 const FLAG_KEYS: readonly FlagKey[] = [
   'workers', 'port', 'host', 'databaseUrl', 'embeddedPostgres', 'metricsPort', 'metricsHost', 'maxRequests', 'maxRequestsJitter',
   'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
-  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'envFile', 'waitForDb', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
+  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'envFile', 'waitForDb', 'keepaliveTimeout', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
   'user', 'group', 'accessLog', 'bind', 'chdir',
   'daemon', 'logFile', 'pid',
 ];
@@ -228,6 +229,7 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     prepare: get('prepare', (v, s) => parseChoice(v, s, ['off', 'auto'] as const), 'auto'),
     pipelineDepth: get('pipelineDepth', (v, s) => parseInteger(v, s, 1, MAX_PIPELINE_DEPTH), 32),
     waitForDbMs: get('waitForDb', parseDuration, 0),
+    keepaliveTimeoutMs: get('keepaliveTimeout', atLeast(2_000), 60_000), // the kernel's keepalive settings count whole seconds: 1 s idle + 1 probe
     appName: get('appName', parseString, `pcluster:${name}`),
     logFormat: get('logFormat', (v, s) => parseChoice(v, s, ['pretty', 'json'] as const), input.isTTY && logFile === undefined ? 'pretty' : 'json'),
     nodeArgs: [...typescriptLoaderArgs(appPath, [...inheritedNodeArgs, ...nodeArgs], input.resolveFrom), ...nodeArgs],
