@@ -122,6 +122,8 @@ export interface SpawnOptions {
   readonly ownProcessGroup?: boolean;
   /** `--log-format` (default json, which waitForLog and startCluster read). */
   readonly logFormat?: 'pretty' | 'json';
+  /** A command that execs the rest in place (same pid), e.g. `ip netns exec <ns>`: pcluster runs under it. */
+  readonly prefix?: readonly string[];
 }
 
 let sequence = 0;
@@ -144,7 +146,8 @@ export async function spawnCluster(app: string, options: SpawnOptions = {}): Pro
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env['DATABASE_URL'];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command!, [...prefixArgs, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true });
   const cluster = new ClusterProcess(child, port, metricsPort, name);
   running.add(cluster);
   started.push(cluster);
