@@ -12,6 +12,9 @@ const run = promisify(execFile);
 /** Why network namespaces cannot be made here (not root, no iproute2), or undefined when they can. */
 export function namespaceSupport(): string | undefined {
   if (process.getuid?.() !== 0) return 'network namespaces need root (ip netns add); run the tests as root';
+  for (const [command, debianPackage] of [['curl', 'curl'], ['setpriv', 'util-linux']] as const) {
+    if (spawnSync(command, ['--version']).error !== undefined) return `${command} is missing: apt-get install ${debianPackage}`;
+  }
   const probe = `pcprobe${process.pid}`;
   const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (added.error !== undefined) return 'the ip command (iproute2) is missing: apt-get install iproute2';
