@@ -45,7 +45,7 @@ export function createWorker(config: WorkerConfig): Worker {
         log.warn({}, 'PostgreSQL refused the login for a connection limit (SQLSTATE 53300); waiting for a server slot');
       } else if (state === 'open' && isWaitingForSlot) {
         isWaitingForSlot = false;
-        log.warn({ backendPid }, 'got a server slot after waiting for one');
+        log.info({ backendPid }, 'got a server slot after waiting for one');
       }
       metrics.connectionState = state;
       if (state === lastReportedState && backendPid === lastReportedPid) return;
