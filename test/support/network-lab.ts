@@ -24,37 +24,37 @@ export function namespaceSupport(): string | undefined {
 }
 
 /**
- * Two network namespaces of the test's own, a database host and an app host, joined by a veth pair on a /30 of
- * 10.231.0.0/16: only addresses inside them are used. `cut()` takes the app host's end down (a partition).
+ * Network namespaces of the test's own: a database host and `hosts` app hosts, each joined to the database's by a
+ * veth pair on a /30 of 10.231.0.0/16: only addresses inside them are used. `cut(i)` takes app host i's end down.
  */
 export class NetworkLab {
   readonly dbNamespace: string;
-  readonly hostNamespace: string;
-  readonly dbAddress: string;
-  readonly #hostVeth: string;
+  readonly #tag: string;
+  readonly #subnet: string;
+  readonly #hosts: number;
 
-  private constructor(tag: string, subnet: number) {
-    this.dbNamespace = `pc${tag}db`;
-    this.hostNamespace = `pc${tag}host`;
-    this.#hostVeth = `pc${tag}h`;
-    this.dbAddress = `10.231.${subnet}.1`;
+  private constructor(hosts: number) {
+    this.#tag = String(process.pid % 100_000);
+    this.#subnet = `10.231.${process.pid % 250}`;
+    this.#hosts = hosts;
+    this.dbNamespace = `pc${this.#tag}db`;
   }
 
-  static async create(): Promise<NetworkLab> {
-    const tag = String(process.pid % 100_000);
-    const lab = new NetworkLab(tag, process.pid % 250);
-    const dbVeth = `pc${tag}d`;
-    const host = lab.dbAddress.replace(/\.1$/, '.2');
-    const steps = [
-      ['netns', 'add', lab.dbNamespace], ['netns', 'add', lab.hostNamespace],
-      ['link', 'add', dbVeth, 'type', 'veth', 'peer', 'name', lab.#hostVeth],
-      ['link', 'set', dbVeth, 'netns', lab.dbNamespace], ['link', 'set', lab.#hostVeth, 'netns', lab.hostNamespace],
-      ['-n', lab.dbNamespace, 'addr', 'add', `${lab.dbAddress}/30`, 'dev', dbVeth], ['-n', lab.hostNamespace, 'addr', 'add', `${host}/30`, 'dev', lab.#hostVeth],
-      ['-n', lab.dbNamespace, 'link', 'set', dbVeth, 'up'], ['-n', lab.hostNamespace, 'link', 'set', lab.#hostVeth, 'up'],
-      ['-n', lab.dbNamespace, 'link', 'set', 'lo', 'up'], ['-n', lab.hostNamespace, 'link', 'set', 'lo', 'up'],
-    ];
+  static async create(hosts: number): Promise<NetworkLab> {
+    const lab = new NetworkLab(hosts);
     try {
-      for (const step of steps) await run('ip', step);
+      await run('ip', ['netns', 'add', lab.dbNamespace]);
+      await run('ip', ['-n', lab.dbNamespace, 'link', 'set', 'lo', 'up']);
+      for (let i = 0; i < hosts; i++) {
+        const [dbVeth, hostVeth, host] = [`pc${lab.#tag}d${i}`, lab.#veth(i), lab.#namespace(i)];
+        for (const step of [
+          ['netns', 'add', host], ['-n', host, 'link', 'set', 'lo', 'up'],
+          ['link', 'add', dbVeth, 'type', 'veth', 'peer', 'name', hostVeth],
+          ['link', 'set', dbVeth, 'netns', lab.dbNamespace], ['link', 'set', hostVeth, 'netns', host],
+          ['-n', lab.dbNamespace, 'addr', 'add', `${lab.dbAddress(i)}/30`, 'dev', dbVeth], ['-n', host, 'addr', 'add', `${lab.#subnet}.${4 * i + 2}/30`, 'dev', hostVeth],
+          ['-n', lab.dbNamespace, 'link', 'set', dbVeth, 'up'], ['-n', host, 'link', 'set', hostVeth, 'up'],
+        ]) await run('ip', step);
+      }
     } catch (error) {
       await lab.destroy();
       throw error;
@@ -62,45 +62,59 @@ export class NetworkLab {
     return lab;
   }
 
-  /** The prefix that runs a command inside the app host's namespace (it execs in place: same pid). */
-  get inHost(): readonly string[] {
-    return ['ip', 'netns', 'exec', this.hostNamespace];
+  /** The database host's address on app host i's link. */
+  dbAddress(i: number): string {
+    return `${this.#subnet}.${4 * i + 1}`;
   }
 
-  /** The HTTP status of GET `url` as seen from the app host (0: no answer within `maxTimeS`). */
-  async statusFromHost(url: string, maxTimeS = 10): Promise<number> {
-    const { stdout } = await run('ip', ['netns', 'exec', this.hostNamespace, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', String(maxTimeS), url]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '0' }));
+  /** The prefix that runs a command inside app host i's namespace (it execs in place: same pid). */
+  inHost(i: number): readonly string[] {
+    return ['ip', 'netns', 'exec', this.#namespace(i)];
+  }
+
+  /** The HTTP status of GET `url` as seen from app host i (0: no answer within `maxTimeS`). */
+  async statusFromHost(i: number, url: string, maxTimeS = 10): Promise<number> {
+    const { stdout } = await run('ip', ['netns', 'exec', this.#namespace(i), 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', String(maxTimeS), url]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '0' }));
     return Number(stdout);
   }
 
-  /** The JSON body of GET `url` from the app host. */
-  async jsonFromHost<T>(url: string): Promise<T> {
-    return JSON.parse((await run('ip', ['netns', 'exec', this.hostNamespace, 'curl', '-s', '--max-time', '10', url])).stdout) as T;
+  /** The JSON body of GET `url` from app host i. */
+  async jsonFromHost<T>(i: number, url: string): Promise<T> {
+    return JSON.parse((await run('ip', ['netns', 'exec', this.#namespace(i), 'curl', '-s', '--max-time', '10', url])).stdout) as T;
   }
 
-  async cut(): Promise<void> {
-    await run('ip', ['-n', this.hostNamespace, 'link', 'set', this.#hostVeth, 'down']);
+  async cut(i: number): Promise<void> {
+    await run('ip', ['-n', this.#namespace(i), 'link', 'set', this.#veth(i), 'down']);
   }
 
-  async heal(): Promise<void> {
-    await run('ip', ['-n', this.hostNamespace, 'link', 'set', this.#hostVeth, 'up']);
+  async heal(i: number): Promise<void> {
+    await run('ip', ['-n', this.#namespace(i), 'link', 'set', this.#veth(i), 'up']);
   }
 
-  /** Deleting the namespaces deletes the veth pair with them. */
+  /** Deleting the namespaces deletes the veth pairs with them. */
   async destroy(): Promise<void> {
-    for (const ns of [this.dbNamespace, this.hostNamespace]) await run('ip', ['netns', 'del', ns]).catch(() => {});
+    const namespaces = [this.dbNamespace, ...Array.from({ length: this.#hosts }, (_, i) => this.#namespace(i))];
+    for (const ns of namespaces) await run('ip', ['netns', 'del', ns]).catch(() => {});
+  }
+
+  #namespace(i: number): string {
+    return `pc${this.#tag}h${i}`;
+  }
+
+  #veth(i: number): string {
+    return `pc${this.#tag}v${i}`;
   }
 }
 
 export interface NamespacedPostgres {
-  /** A URL to the server's address inside the database namespace (for the app host). */
-  readonly url: string;
+  /** A URL to the server's address on app host i's link, logging in as `user` (the superuser by default). */
+  url(i: number, login?: { user: string; password: string }): string;
   /** A superuser client over the Unix socket, which crosses namespaces (for the test's own queries). */
   admin(): Promise<pg.Client>;
   stop(): Promise<void>;
 }
 
-/** A throwaway PostgreSQL listening on `lab.dbAddress` inside the database namespace, trusting password logins from the lab's subnet. */
+/** A throwaway PostgreSQL listening inside the database namespace (whose only addresses are the lab's), password logins from the lab's subnet. */
 export async function startPostgresIn(lab: NetworkLab): Promise<NamespacedPostgres> {
   const root = path.join(os.tmpdir(), `pcluster-partition-${process.pid}-${Date.now()}`);
   const dataDir = path.join(root, 'data');
@@ -115,7 +129,7 @@ export async function startPostgresIn(lab: NetworkLab): Promise<NamespacedPostgr
   chownSync(socketDir, uid, gid);
   const child: ChildProcess = spawn('ip', [
     'netns', 'exec', lab.dbNamespace, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--',
-    path.join(binDir, 'postgres'), '-D', dataDir, '-p', '5432', '-k', socketDir, '-c', `listen_addresses=${lab.dbAddress}`, '-c', 'fsync=off',
+    path.join(binDir, 'postgres'), '-D', dataDir, '-p', '5432', '-k', socketDir, '-c', 'listen_addresses=*', '-c', 'fsync=off',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
@@ -137,9 +151,11 @@ export async function startPostgresIn(lab: NetworkLab): Promise<NamespacedPostgr
     await stop();
     throw error;
   }
-  const url = new URL(`postgres://${lab.dbAddress}:5432/`);
-  url.username = user;
-  url.password = password;
-  url.pathname = `/${database}`;
-  return { url: url.toString(), admin, stop };
+  const url = (i: number, login = { user, password }): string => {
+    const at = new URL(`postgres://${lab.dbAddress(i)}:5432/${database}`);
+    at.username = login.user;
+    at.password = login.password;
+    return at.toString();
+  };
+  return { url, admin, stop };
 }
