@@ -61,6 +61,7 @@ const START_FLAGS = {
   'log-file': { type: 'string', describe: 'log to this file, reopened on SIGUSR1', defaultDescription: 'stdout; with --daemon ./.pcluster/<name>.log' },
   pid: { type: 'string', describe: 'write the primary\'s pid to this file (removed at stop)', defaultDescription: 'none' },
   'keepalive-timeout': { type: 'string', describe: 'drop a database peer silent this long (a partition), on both ends (at least 2s)', defaultDescription: '60s' },
+  pooler: { type: 'string', describe: 'none | transaction: behind PgBouncer in transaction pooling mode', defaultDescription: 'none' },
 } as const;
 
 const isDirectory = (dir: string): boolean => statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;

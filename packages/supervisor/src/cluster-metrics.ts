@@ -87,6 +87,13 @@ export class ClusterMetrics {
     });
   }
 
+  /** Drops the series about the cluster's backends on the server (behind a pooler there are none of ours): absent, not 0. */
+  omitServerSide(): void {
+    for (const name of ['pcluster_db_server_connections', 'pcluster_db_connection_mismatches_total', 'pcluster_db_orphans_terminated_total']) {
+      this.registry.removeSingleMetric(name);
+    }
+  }
+
   countRestart(reason: RestartReason): void {
     this.#restarts.inc({ reason });
   }

@@ -150,9 +150,12 @@ export class Primary {
     this.#heartbeat = setInterval(() => {
       for (const handle of this.#workers.live()) if (handle.isReady) handle.send({ type: 'pcluster:ping' });
     }, heartbeatMs);
-    this.#serverCheck = setInterval(() => {
-      if (!this.#desired.isStopping) void this.#monitor.check(this.#workers.live(), Date.now());
-    }, SERVER_CHECK_INTERVAL_MS);
+    // Behind a transaction pooler the backends are the pooler's, shared with its other clients: not ours to count or terminate.
+    if (this.#options.pooler === 'none') {
+      this.#serverCheck = setInterval(() => {
+        if (!this.#desired.isStopping) void this.#monitor.check(this.#workers.live(), Date.now());
+      }, SERVER_CHECK_INTERVAL_MS);
+    } else this.#metrics.omitServerSide();
     const done = new Promise<number>((resolve) => {
       this.#finish = resolve;
     });

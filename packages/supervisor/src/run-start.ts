@@ -50,7 +50,8 @@ async function runCluster(options: StartOptions): Promise<number> {
   let capacity: ServerCapacity | undefined;
   try {
     // Told nothing about the database, the primary cannot know the server: the workers take it from the app's own Pool config.
-    if (options.isDatabaseConfigured) {
+    // Behind a pooler, the server's max_connections bounds the pooler's connections, not pcluster's.
+    if (options.isDatabaseConfigured && options.pooler === 'none') {
       const budget = { maxConnections: options.maxConnections, isExplicit: options.isMaxConnectionsExplicit, workers: options.workers };
       capacity = await checkServerCapacity(connectionString, budget, `${options.appName}:primary`);
     }

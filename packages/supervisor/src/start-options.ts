@@ -46,6 +46,8 @@ export interface StartOptions {
   /** Session settings applied on every connect, e.g. { statement_timeout: '5s' }. */
   readonly session: Readonly<Record<string, string>>;
   readonly prepare: 'off' | 'auto';
+  /** `transaction`: behind PgBouncer in transaction pooling mode (SPEC §6); the backends are the pooler's, not ours. */
+  readonly pooler: 'none' | 'transaction';
   /** Statements in flight on a worker's connection at most; 1 = one at a time. */
   readonly pipelineDepth: number;
   readonly waitForDbMs: number;

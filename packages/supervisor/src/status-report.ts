@@ -26,7 +26,7 @@ export const WAITING_FOR_SLOT = 'waiting for a server slot';
 export interface StatusReport {
   readonly name: string;
   readonly pid: number;
-  /** `server`: what PostgreSQL shows for the cluster, the app's own connections included (SPEC §2.1); null before it is known. */
+  /** `server`: what PostgreSQL shows for the cluster, the app's own connections included (SPEC §2.1); null before it is known, and behind a pooler (§6). */
   readonly budget: { readonly maxConnections: number; readonly held: number; readonly server: number | null };
   /** The latest rolling reload and how far it got; null before the first. */
   readonly reload: ReloadReport | null;

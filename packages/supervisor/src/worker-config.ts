@@ -25,6 +25,7 @@ export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, h
     keepaliveTimeoutMs: o.keepaliveTimeoutMs,
     maxRequests: handle.maxRequests,
     prepare: o.prepare,
+    pooler: o.pooler,
     pgCompat: o.pgCompat,
     pipelineDepth: o.pipelineDepth,
     logFormat: o.logFormat,

@@ -10,13 +10,15 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * A worker connection's pg.Client config: where the app points, when it does (SPEC §2.1), and always pcluster's own
  * name, session, keepalives on both ends (SPEC §6; a --session setting of the same name wins) and pipelining.
  */
-export function clientConfig(database: DatabaseSettings, appTarget: pg.ClientConfig, keepaliveTimeoutMs: number): pg.ClientConfig {
+export function clientConfig(database: DatabaseSettings, appTarget: pg.ClientConfig, keepaliveTimeoutMs: number, pooler: 'none' | 'transaction' = 'none'): pg.ClientConfig {
   const keepalive = keepaliveSettings(keepaliveTimeoutMs);
+  // PgBouncer refuses a startup packet with `options` (and --session is refused under --pooler): the pooler's own
+  // server connections carry the server-side keepalives then (its tcp_keepalive settings), the socket ours.
   return {
     connectionString: database.connectionString,
     ...appTarget,
     application_name: database.applicationName,
-    options: sessionOptions({ ...keepalive.serverSession, ...database.session }),
+    options: pooler === 'transaction' ? undefined : sessionOptions({ ...keepalive.serverSession, ...database.session }),
     keepAlive: true,
     keepAliveInitialDelayMillis: keepalive.clientIdleMs,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -54,6 +54,7 @@ export class ConnectionKeeper {
   }
 
   get backendPid(): number | null {
+    if (this.#settings.pooler === 'transaction') return null;
     return (this.#client as { processID?: number | null } | null)?.processID ?? null;
   }
 
@@ -194,7 +195,7 @@ export class ConnectionKeeper {
   }
 
   #createClient(): pg.Client {
-    const client = new pg.Client(clientConfig(this.#settings.database, this.#appSettings, this.#settings.keepaliveTimeoutMs));
+    const client = new pg.Client(clientConfig(this.#settings.database, this.#appSettings, this.#settings.keepaliveTimeoutMs, this.#settings.pooler));
     // Every client carries an error listener for its whole life: a socket error must never crash the worker.
     client.on('error', (error) => this.#onLost(client, error));
     client.on('end', () => this.#onLost(client, undefined));

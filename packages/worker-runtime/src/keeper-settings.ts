@@ -7,6 +7,8 @@ export interface KeeperSettings {
   readonly validationTimeoutMs: number;
   readonly connectionMaxAgeMs: number;
   readonly keepaliveTimeoutMs: number;
+  /** Behind a transaction pooler the server's key data names no backend of ours: there is no backend pid to report. */
+  readonly pooler?: 'none' | 'transaction';
 }
 
 /** What the keeper reports; each callback is optional so tests and tools can listen to part of it. */

@@ -60,6 +60,8 @@ export interface WorkerConfig {
   /** Report in as soon as this many requests are served (the primary then recycles); 0 = off. */
   readonly maxRequests: number;
   readonly prepare: 'off' | 'auto';
+  /** `transaction`: behind PgBouncer in transaction pooling mode (SPEC §6): no backend is this worker's own. */
+  readonly pooler: 'none' | 'transaction';
   /** Statements in flight on the connection at most (SPEC §3); 1 = one at a time. */
   readonly pipelineDepth: number;
   readonly logFormat: 'pretty' | 'json';

@@ -66,9 +66,14 @@ function catchAppServer(w: Worker, ownServers: WeakSet<http.Server>): Promise<vo
   return caught.then(listening);
 }
 
-/** The boot's session: `setup()` and database work while the module loads run in it, under a cluster-wide advisory lock. */
+/**
+ * The boot's session: `setup()` and database work while the module loads run in it, under a cluster-wide advisory
+ * lock. Not behind a transaction pooler: the lock would be taken on one of its server connections and the unlock
+ * sent on another, leaving it held for good and every later boot waiting on it.
+ */
 function bootSession(w: Worker): DbSession & { unlock(): Promise<void> } {
   const session = w.openSession('app load and setup()');
+  if (w.config.pooler === 'transaction') return Object.assign(session, { unlock: async () => {} });
   const key = `pcluster:boot:${w.config.name}`;
   let locked: Promise<unknown> | undefined;
   session.gate = () => (locked ??= w.pipeline.submit(session, w.runner.plan('SELECT pg_advisory_lock(hashtext($1))', [key])));

@@ -34,6 +34,7 @@ export interface RawStartFlags {
   readonly prepare?: string;
   readonly pipelineDepth?: string;
   readonly pgCompat?: string;
+  readonly pooler?: string;
   readonly envFile?: readonly string[];
   readonly waitForDb?: string;
   readonly keepaliveTimeout?: string;
@@ -71,7 +72,7 @@ const ENV: Partial<Record<FlagKey, string>> = { port: 'PORT', databaseUrl: 'DATA
 const FLAG_KEYS: readonly FlagKey[] = [
   'workers', 'port', 'host', 'databaseUrl', 'embeddedPostgres', 'metricsPort', 'metricsHost', 'maxRequests', 'maxRequestsJitter',
   'maxMemory', 'maxAge', 'timeout', 'gracefulTimeout', 'maxConnections', 'leaseTimeout', 'validateAfter', 'validationTimeout',
-  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'envFile', 'waitForDb', 'keepaliveTimeout', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
+  'connectionMaxAge', 'leakThreshold', 'session', 'prepare', 'pipelineDepth', 'pgCompat', 'pooler', 'envFile', 'waitForDb', 'keepaliveTimeout', 'name', 'appName', 'logFormat', 'nodeArg', 'controlSocket',
   'user', 'group', 'accessLog', 'bind', 'chdir',
   'daemon', 'logFile', 'pid',
 ];
@@ -146,6 +147,19 @@ export function resolveChdir(input: Omit<PickInput, 'env'> & { readonly cwd: str
 }
 
 /**
+ * Session settings go with a connection, and behind a transaction pooler the next transaction runs on
+ * any of the pooler's server connections (PgBouncer also refuses the startup packet's `options`): the
+ * role's own settings are what every one of them starts with.
+ */
+function refuseSessionBehindPooler(session: Readonly<Record<string, string>>, source: Source | undefined): void {
+  const [key, value] = Object.entries(session)[0] ?? [];
+  if (key === undefined) return;
+  throw new UsageError(
+    `${source ?? '--session'}: not with --pooler transaction (the pooler's server connections would not keep it); set it on the role instead: ALTER ROLE <user> SET ${key} = '${value}'`,
+  );
+}
+
+/**
  * Resolves `pcluster start` options: flag > environment > config file > default, each value
  * validated with a one-line UsageError naming where it came from and what is accepted.
  */
@@ -196,6 +210,9 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
   const logFile = logFileGiven !== undefined ? path.resolve(input.cwd, logFileGiven) : daemon ? path.join(path.dirname(controlSocket), `${name}.log`) : undefined;
   const pidFile = optional('pid', parseString);
   const inheritedNodeArgs = [...(input.execArgv ?? []), ...(input.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  const pooler = get('pooler', (v, s) => parseChoice(v, s, ['none', 'transaction'] as const), 'none');
+  const session = get('session', parseSession, {});
+  if (pooler === 'transaction') refuseSessionBehindPooler(session, pick('session')?.[1]);
 
   return {
     appPath,
@@ -225,8 +242,10 @@ export function resolveStartOptions(input: ResolveInput): StartOptions {
     validationTimeoutMs: get('validationTimeout', atLeast(1), 2_000), // 0 would destroy every connection it pings
     connectionMaxAgeMs: get('connectionMaxAge', parseDuration, 30 * 60_000),
     leakThresholdMs: get('leakThreshold', parseDuration, 10_000),
-    session: get('session', parseSession, {}),
-    prepare: get('prepare', (v, s) => parseChoice(v, s, ['off', 'auto'] as const), 'auto'),
+    session,
+    // Named statements live on one server connection, and a transaction pooler hands the next statement to any of its own.
+    prepare: get('prepare', (v, s) => parseChoice(v, s, ['off', 'auto'] as const), pooler === 'transaction' ? 'off' : 'auto'),
+    pooler,
     pipelineDepth: get('pipelineDepth', (v, s) => parseInteger(v, s, 1, MAX_PIPELINE_DEPTH), 32),
     waitForDbMs: get('waitForDb', parseDuration, 0),
     keepaliveTimeoutMs: get('keepaliveTimeout', atLeast(2_000), 60_000), // the kernel's keepalive settings count whole seconds: 1 s idle + 1 probe
