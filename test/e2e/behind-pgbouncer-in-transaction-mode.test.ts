@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import pg from 'pg';
 import { fixture, spawnCluster, startCluster } from '../support/cluster-process.js';
 import { useAdminClient } from '../support/database.js';
 import { metricValue } from '../support/http.js';
@@ -8,6 +9,22 @@ import { requestAll } from '../support/requests.js';
 import { clusterStatus } from '../support/status.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Makes PgBouncer open `count` server connections (concurrent transactions), so that it has several to hand out. */
+async function warmPool(connectionString: string, count: number): Promise<void> {
+  const clients = Array.from({ length: count }, () => new pg.Client({ connectionString }));
+  try {
+    await Promise.all(clients.map(async (client) => {
+      client.on('error', () => {});
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_sleep(0.3)');
+      await client.query('COMMIT');
+    }));
+  } finally {
+    await Promise.all(clients.map((client) => client.end().catch(() => {})));
+  }
+}
 
 /**
  * `--pooler transaction` (SPEC §6) in front of a real PgBouncer (Debian's package, installed by the test when
@@ -35,6 +52,7 @@ describe('behind PgBouncer in transaction mode (--pooler transaction)', () => {
         this.skip();
       }
       bouncer = await startPgbouncer(binary, process.env['PCLUSTER_TEST_DATABASE_URL']!, { server_round_robin: '1' });
+      await warmPool(bouncer.connectionString, 4);
     });
     after(async () => {
       await bouncer?.stop();
