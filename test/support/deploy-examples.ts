@@ -5,17 +5,37 @@ import { REPO_ROOT } from './cluster-process.js';
 
 export const DEPLOY = path.join(REPO_ROOT, 'examples/deploy');
 
-/** Every document of every manifest in examples/deploy/kubernetes, as plain objects, with its file name. */
-export function kubernetesDocs(): { file: string; errors: unknown[]; doc: any }[] {
-  const dir = path.join(DEPLOY, 'kubernetes');
-  return readdirSync(dir).flatMap((file) =>
-    parseAllDocuments(readFileSync(path.join(dir, file), 'utf8')).map((doc) => ({ file, errors: doc.errors, doc: doc.toJS() })),
+/** Every document of every manifest (`*.yaml`) in examples/deploy/<dir>, as plain objects, with its file name. */
+export function kubernetesDocs(dir = 'kubernetes'): { file: string; errors: unknown[]; doc: any }[] {
+  const where = path.join(DEPLOY, dir);
+  return readdirSync(where).filter((file) => file.endsWith('.yaml')).flatMap((file) =>
+    parseAllDocuments(readFileSync(path.join(where, file), 'utf8')).map((doc) => ({ file, errors: doc.errors, doc: doc.toJS() })),
   );
 }
 
 /** The containers of every workload in the manifests (Deployment, StatefulSet, DaemonSet, Job, Pod). */
-export function kubernetesContainers(): { name: string; command: string[] | undefined; args: string[] | undefined }[] {
-  return kubernetesDocs().flatMap(({ doc }) => (doc?.kind === 'Pod' ? doc.spec : doc?.spec?.template?.spec)?.containers ?? []);
+export function kubernetesContainers(dir = 'kubernetes'): { name: string; command: string[] | undefined; args: string[] | undefined }[] {
+  return kubernetesDocs(dir).flatMap(({ doc }) => (doc?.kind === 'Pod' ? doc.spec : doc?.spec?.template?.spec)?.containers ?? []);
+}
+
+/** The value after `flag` in a container's args (`--workers 2` → '2'). */
+export function flagValue(args: readonly string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at === -1 ? undefined : args[at + 1];
+}
+
+/** The CONNECTION LIMIT of the role that `examples/deploy/<file>` creates. */
+export function roleConnectionLimit(file: string): number {
+  const sql = readFileSync(path.join(DEPLOY, file), 'utf8');
+  return Number(/^CREATE ROLE \S+ .*CONNECTION LIMIT (\d+)/m.exec(sql)?.[1] ?? NaN);
+}
+
+/** `key = value` lines of an ini file (PgBouncer's), without sections or `;` comments. */
+export function iniSettings(text: string): Map<string, string> {
+  return new Map(text.split('\n').flatMap((line) => {
+    const match = /^\s*([a-z_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    return match === null ? [] : [[match[1]!, match[2]!] as [string, string]];
+  }));
 }
 
 /** The argv a container runs: its command, then its args (with no command, the image's ENTRYPOINT would come first). */

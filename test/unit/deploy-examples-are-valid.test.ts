@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigFile, resolveStartOptions } from 'pcluster/internal/options/index';
-import { containerArgv, DEPLOY, dockerfileInstructions, execStartArgv, kubernetesContainers, kubernetesDocs, systemdSettings, wrapperIn } from '../support/deploy-examples.js';
+import {
+  containerArgv, DEPLOY, dockerfileInstructions, execStartArgv, flagValue, iniSettings, kubernetesContainers, kubernetesDocs, roleConnectionLimit, systemdSettings, wrapperIn,
+} from '../support/deploy-examples.js';
 import { REPO_ROOT } from '../support/cluster-process.js';
 import { startInput } from '../support/start-input.js';
 
@@ -14,7 +16,73 @@ const SPEC_METRICS = [
 ];
 const seconds = (duration: string): number => Number(/^(\d+)s$/.exec(duration)?.[1] ?? NaN);
 
+/** The manifests of examples/deploy/<dir>, each checked to parse. */
+function manifests(dir: string): any[] {
+  return kubernetesDocs(dir).map(({ file, errors, doc }) => {
+    expect(errors, `${dir}/${file}`).to.deep.equal([]);
+    return doc;
+  });
+}
+
+/** A Deployment's pods at most during a rollout: replicas plus maxSurge (a whole number here, not a percentage). */
+function podsAtMost(deployment: any): number {
+  const { maxSurge, maxUnavailable } = deployment.spec.strategy.rollingUpdate;
+  expect(maxSurge, `${deployment.metadata.name}: maxSurge as a whole number`).to.be.a('number');
+  expect(maxUnavailable, `${deployment.metadata.name}: no pod leaves before its replacement is ready`).to.equal(0);
+  return deployment.spec.replicas + maxSurge;
+}
+
+/** The pcluster pod of a Deployment: readiness on /readyz, a preStop pause, and a grace period that covers it and the drain. */
+function pclusterPod(deployment: any): { args: string[]; workers: number; maxConnections: number } {
+  const pod = deployment.spec.template;
+  const container = pod.spec.containers[0];
+  const args: string[] = container.args;
+  expect(container.readinessProbe.httpGet).to.deep.equal({ path: '/readyz', port: 'metrics' });
+  const pause = seconds(`${container.lifecycle.preStop.exec.command[1]}s`);
+  expect(container.lifecycle.preStop.exec.command[0]).to.equal('sleep');
+  expect(pod.spec.terminationGracePeriodSeconds, 'the grace period covers the preStop pause and the drain').to.be.greaterThan(seconds(flagValue(args, '--graceful-timeout')!) + pause);
+  const [workers, maxConnections] = [Number(flagValue(args, '--workers')), Number(flagValue(args, '--max-connections'))];
+  expect(maxConnections, '--max-connections written out, at least one per worker').to.be.at.least(workers);
+  return { args, workers, maxConnections };
+}
+
 describe('examples/deploy', () => {
+  it('Kubernetes: replicas x workers, plus recycles and the rollout surge, fit the role CONNECTION LIMIT the SQL and the comment name', () => {
+    const deployment = manifests('kubernetes').find((d) => d.kind === 'Deployment');
+    const { args, workers, maxConnections } = pclusterPod(deployment);
+    const limit = roleConnectionLimit('kubernetes/database-role.sql');
+    expect(limit).to.be.a('number').and.not.NaN;
+    expect(deployment.spec.replicas, 'more than one host').to.be.greaterThan(1);
+    expect(deployment.spec.replicas * workers, 'steady state').to.be.at.most(limit - (podsAtMost(deployment) - deployment.spec.replicas) * maxConnections);
+    expect(podsAtMost(deployment) * maxConnections, 'every pod at its budget, the surge pods included').to.be.at.most(limit);
+    expect(readFileSync(path.join(DEPLOY, 'kubernetes/deployment.yaml'), 'utf8')).to.include(`CONNECTION LIMIT ${limit}`);
+    expect(args).not.to.include('--pooler');
+  });
+
+  it('Kubernetes behind PgBouncer: --pooler transaction, clients within max_client_conn, PgBouncer\'s server connections within the role limit', () => {
+    const docs = manifests('kubernetes-pgbouncer');
+    const deployments = docs.filter((d) => d.kind === 'Deployment');
+    const shop = deployments.find((d) => d.spec.template.spec.containers[0].args?.includes('start'));
+    const bouncer = deployments.find((d) => d !== shop);
+    const { args, maxConnections } = pclusterPod(shop);
+    expect(flagValue(args, '--pooler')).to.equal('transaction');
+    expect(args, 'session settings go on the role behind a pooler').not.to.include('--session');
+
+    const ini = iniSettings(docs.find((d) => d.kind === 'ConfigMap').data['pgbouncer.ini']);
+    expect(ini.get('pool_mode')).to.equal('transaction');
+    const service = docs.find((d) => d.kind === 'Service' && d.spec.selector.app === bouncer.spec.template.metadata.labels.app);
+    const url = new URL(docs.find((d) => d.kind === 'Secret' && d.stringData.DATABASE_URL !== undefined).stringData.DATABASE_URL);
+    expect(`${url.hostname}:${url.port}`, 'shop connects to PgBouncer\'s Service').to.equal(`${service.metadata.name}:${service.spec.ports[0].port}`);
+    expect(podsAtMost(shop) * maxConnections, 'every shop pod on one PgBouncer').to.be.at.most(Number(ini.get('max_client_conn')));
+
+    const perBouncer = Number(ini.get('max_db_connections'));
+    expect(Number(ini.get('default_pool_size')) + Number(ini.get('reserve_pool_size'))).to.be.at.most(perBouncer);
+    const limit = roleConnectionLimit('kubernetes-pgbouncer/database-role.sql');
+    expect(podsAtMost(bouncer) * perBouncer, 'PgBouncer pods at max_db_connections, the surge included').to.be.at.most(limit);
+    expect(readFileSync(path.join(DEPLOY, 'kubernetes-pgbouncer/pgbouncer.yaml'), 'utf8')).to.include(`CONNECTION LIMIT ${limit}`);
+    expect(JSON.stringify(docs)).not.to.match(/postgres(ql)?:\/\/[^:/@]+:[^@]+@/);
+  });
+
   it('Kubernetes manifests parse, and probes, grace period and scrape annotations fit pcluster', () => {
     const docs = kubernetesDocs().map(({ file, errors, doc }) => {
       expect(errors, file).to.deep.equal([]);
@@ -60,8 +128,8 @@ describe('examples/deploy', () => {
   // The stop signal goes to the main process only (the kubelet signals PID 1; the unit has KillMode=mixed), and once
   // that process exits the rest is SIGKILLed: the main process must be pcluster, or in-flight requests are cut.
   it('the Kubernetes containers and the systemd unit run pcluster itself as their main process, through no wrapper', () => {
-    const containers = kubernetesContainers();
-    expect(containers).to.have.length.greaterThan(0);
+    const containers = [...kubernetesContainers(), ...kubernetesContainers('kubernetes-pgbouncer').filter((c) => c.name !== 'pgbouncer')];
+    expect(containers).to.have.length.greaterThan(1);
     for (const container of containers) {
       expect(container.command, `${container.name}: set command, so the image's ENTRYPOINT cannot wrap pcluster`).to.be.an('array');
       const argv = containerArgv(container);
