@@ -108,5 +108,24 @@ describe('behind PgBouncer in transaction mode (--pooler transaction)', () => {
       expect(metricValue(metrics, 'pcluster_db_connects_total{result="success"}'), 'one connect per worker: none was lost and replaced').to.equal(3);
       expect((await cluster.stop()).code).to.equal(0);
     });
+
+    it('still runs the workers\' start-up database work one worker at a time', async function () {
+      this.timeout(120_000);
+      const table = `pcluster_boot_${Date.now()}`;
+      await admin().query(`CREATE TABLE ${table} (slot int, started timestamptz, ended timestamptz)`);
+      try {
+        const cluster = await startCluster(fixture('records-setup-times.mjs'), {
+          workers: 3, databaseUrl: bouncer!.connectionString, args: ['--pooler', 'transaction'], env: { BOOT_TABLE: table },
+        });
+        const { rows } = await admin().query<{ slot: number; started: Date; ended: Date }>(`SELECT slot, started, ended FROM ${table} ORDER BY started`);
+        expect(rows.map((row) => row.slot).sort()).to.deep.equal([1, 2, 3]);
+        for (const [i, row] of rows.entries()) {
+          if (i > 0) expect(row.started.getTime(), `worker ${row.slot}'s setup began before worker ${rows[i - 1]!.slot}'s ended`).to.be.at.least(rows[i - 1]!.ended.getTime());
+        }
+        expect((await cluster.stop()).code).to.equal(0);
+      } finally {
+        await admin().query(`DROP TABLE ${table}`);
+      }
+    });
   });
 });

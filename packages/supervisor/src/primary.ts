@@ -16,6 +16,7 @@ import { createMetricsServer, listenMetrics } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
 import { reloadAnswer, ReloadProgress } from './reload-progress.js';
 import { ServerConnectionMonitor } from './server-connection-monitor.js';
+import { BootLock } from './boot-lock.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
@@ -75,6 +76,7 @@ export class Primary {
   #serverCheck: NodeJS.Timeout | undefined;
   readonly #monitor: ServerConnectionMonitor;
   readonly #accessLog: AccessLogWriter | undefined;
+  readonly #bootLock = new BootLock();
   #exitCode: number = EXIT.ok;
   #finish: (code: number) => void = () => {};
 
@@ -209,6 +211,7 @@ export class Primary {
       case 'message':
         return this.#handleMessage(event.handle, event.message);
       case 'exit':
+        this.#bootLock.release(event.handle.id);
         return this.#workers.reapWorker(event.handle, event.code, event.signal, event.forkError);
       case 'command':
         return this.#handleCommand(event.request, event.reply);
@@ -303,6 +306,11 @@ export class Primary {
         return;
       case 'pcluster:access-log':
         return; // written as it arrives (#workerEvents), never queued
+      case 'pcluster:boot-lock':
+        if (handle.state === 'exited') return; // read after its exit: it would hold the lock for good
+        return this.#bootLock.request(handle.id, () => handle.send({ type: 'pcluster:boot-locked' }));
+      case 'pcluster:boot-unlock':
+        return this.#bootLock.release(handle.id);
     }
   }
 

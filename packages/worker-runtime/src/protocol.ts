@@ -114,7 +114,9 @@ export type PrimaryMessage =
   /** `withMetrics` false: status only (for /status), without serialising the whole registry. */
   | { readonly type: 'pcluster:collect'; readonly requestId: number; readonly withMetrics: boolean }
   /** Run on this worker's connection: what PostgreSQL shows for the cluster, after terminating `terminate` (orphans). */
-  | { readonly type: 'pcluster:inspect-server'; readonly requestId: number; readonly applicationNamePrefix: string; readonly terminate: readonly number[] };
+  | { readonly type: 'pcluster:inspect-server'; readonly requestId: number; readonly applicationNamePrefix: string; readonly terminate: readonly number[] }
+  /** The cluster's start-up lock is this worker's (asked for with 'pcluster:boot-lock'). */
+  | { readonly type: 'pcluster:boot-locked' };
 
 export type WorkerMessage =
   | { readonly type: 'pcluster:hello' }
@@ -128,7 +130,10 @@ export type WorkerMessage =
   | { readonly type: 'pcluster:retiring'; readonly metrics: WorkerMetrics }
   /** Finished requests' access-log lines, each ending in a newline: the primary alone writes the log, so lines never interleave. */
   | { readonly type: 'pcluster:access-log'; readonly lines: string }
-  | { readonly type: 'pcluster:server-connections'; readonly requestId: number; readonly backends: readonly ServerBackend[] | null; readonly terminated: readonly number[] };
+  | { readonly type: 'pcluster:server-connections'; readonly requestId: number; readonly backends: readonly ServerBackend[] | null; readonly terminated: readonly number[] }
+  /** Behind a transaction pooler the primary serialises start-up database work, where no advisory lock can (SPEC §2, §6). */
+  | { readonly type: 'pcluster:boot-lock' }
+  | { readonly type: 'pcluster:boot-unlock' };
 
 /** One backend PostgreSQL reports for the cluster's application_name. */
 export interface ServerBackend {
@@ -144,6 +149,7 @@ const PRIMARY_MESSAGE_TYPES: ReadonlySet<string> = new Set<PrimaryMessage['type'
   'pcluster:connection',
   'pcluster:collect',
   'pcluster:inspect-server',
+  'pcluster:boot-locked',
 ]);
 const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
   'pcluster:hello',
@@ -156,6 +162,8 @@ const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>
   'pcluster:retiring',
   'pcluster:server-connections',
   'pcluster:access-log',
+  'pcluster:boot-lock',
+  'pcluster:boot-unlock',
 ]);
 
 function hasType(value: unknown, types: ReadonlySet<string>): boolean {

@@ -11,6 +11,7 @@ import { catchListen, describeListenRequest } from './listen-catcher.js';
 import { listenFailure } from './listen-failure.js';
 import { installModuleHooks } from './module-hooks.js';
 import { installPgCompat } from './pg-compat-runtime.js';
+import { acquirePrimaryBootLock, releasePrimaryBootLock } from './primary-boot-lock.js';
 import { APP_CONNECTION_SUFFIX, WORKER_EXIT } from './protocol.js';
 import { redactSecrets } from './redact.js';
 import { runHookWithDb } from './request-context.js';
@@ -68,12 +69,21 @@ function catchAppServer(w: Worker, ownServers: WeakSet<http.Server>): Promise<vo
 
 /**
  * The boot's session: `setup()` and database work while the module loads run in it, under a cluster-wide advisory
- * lock. Not behind a transaction pooler: the lock would be taken on one of its server connections and the unlock
- * sent on another, leaving it held for good and every later boot waiting on it.
+ * lock. Behind a transaction pooler, under the primary's lock instead: an advisory lock would be taken on one of the
+ * pooler's server connections and the unlock sent on another, leaving it held for good and later boots waiting on it.
  */
 function bootSession(w: Worker): DbSession & { unlock(): Promise<void> } {
   const session = w.openSession('app load and setup()');
-  if (w.config.pooler === 'transaction') return Object.assign(session, { unlock: async () => {} });
+  if (w.config.pooler === 'transaction') {
+    let held: Promise<void> | undefined;
+    session.gate = () => (held ??= acquirePrimaryBootLock());
+    return Object.assign(session, {
+      async unlock(): Promise<void> {
+        session.gate = undefined;
+        if (held !== undefined) await held.then(releasePrimaryBootLock);
+      },
+    });
+  }
   const key = `pcluster:boot:${w.config.name}`;
   let locked: Promise<unknown> | undefined;
   session.gate = () => (locked ??= w.pipeline.submit(session, w.runner.plan('SELECT pg_advisory_lock(hashtext($1))', [key])));

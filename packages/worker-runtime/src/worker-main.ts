@@ -7,6 +7,7 @@ import { serveHandedConnection, type RawConnection } from './handed-connection.j
 import { dropPrivileges } from './drop-privileges.js';
 import { failAppBoot, describeThrown, send } from './ipc.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
+import { primaryBootLockGranted } from './primary-boot-lock.js';
 import { isPrimaryMessage, type PrimaryMessage } from './protocol.js';
 import { redactSecrets } from './redact.js';
 import { runHookIn, bootWorker } from './worker-boot.js';
@@ -110,6 +111,8 @@ async function onMessage(message: PrimaryMessage): Promise<void> {
     case 'pcluster:inspect-server':
       if (worker !== undefined) await inspectServer(worker, message);
       return;
+    case 'pcluster:boot-locked':
+      return primaryBootLockGranted();
     case 'pcluster:collect':
       if (worker === undefined) return;
       await send({
