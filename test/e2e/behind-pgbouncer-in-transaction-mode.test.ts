@@ -60,8 +60,11 @@ describe('behind PgBouncer in transaction mode (--pooler transaction)', () => {
 
     it('serves keep-alive load with no errors; transactions hold no other request\'s statement; the pooler\'s backends are left alone', async function () {
       this.timeout(120_000);
-      // setup() touches the database, so the boot runs under pcluster's start-up serialisation.
-      const cluster = await startCluster(fixture('pipeline-app.mjs'), { workers: 3, databaseUrl: bouncer!.connectionString, args: ['--pooler', 'transaction'] });
+      // setup() touches the database, so the boot runs under pcluster's start-up serialisation. A budget past the
+      // server's max_connections (200) is no error here: that bounds PgBouncer's connections, not pcluster's.
+      const cluster = await startCluster(fixture('pipeline-app.mjs'), {
+        workers: 3, databaseUrl: bouncer!.connectionString, args: ['--pooler', 'transaction', '--max-connections', '250'],
+      });
       const readyAt = Date.now();
       const load = startLoad(`${cluster.url}/echo?v=7`, 8);
 
