@@ -62,6 +62,15 @@ export function endsSession(error: unknown): boolean {
   return severity === 'FATAL' || severity === 'PANIC';
 }
 
+/**
+ * A transaction pooler's own refusal of a statement: PgBouncer answers FATAL with SQLSTATE 08P01 when it has no
+ * server connection to give (query_wait_timeout, server_login_retry while PostgreSQL is down) and closes the client.
+ */
+export function isPoolerRefusal(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return code === '08P01' && severity === 'FATAL';
+}
+
 /** An ErrorResponse from the server: the connection answered, so it is alive. */
 export function isServerError(error: unknown): boolean {
   return typeof (error as { severity?: unknown } | null)?.severity === 'string';

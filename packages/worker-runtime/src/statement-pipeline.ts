@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ConnectionKeeper } from './connection-keeper.js';
-import { ConnectionPinnedError, DatabaseUnavailableError, endsSession, isServerError, TransactionLostError } from './errors.js';
+import { ConnectionPinnedError, DatabaseUnavailableError, endsSession, isPoolerRefusal, isServerError, TransactionLostError } from './errors.js';
 import { corkUntilImmediate } from './pg-internals.js';
 import type { PlannedStatement, QueryCallback } from './query-runner.js';
 import type { SessionLike } from './session-like.js';
@@ -23,6 +23,7 @@ export interface PipelineSettings {
   /** Statements in flight at most; 1 writes one at a time. */
   readonly pipelineDepth: number;
   readonly keepaliveTimeoutMs: number; // statements in flight with no reply this long: the server is gone (SilenceDeadline)
+  readonly pooler?: 'none' | 'transaction'; // behind PgBouncer its refusals of a statement mean the database is unavailable
 }
 
 export interface PipelineEvents {
@@ -207,7 +208,10 @@ export class StatementPipeline {
       this.#rollBack(session);
     }
     if (error == null) pending.resolve(result);
-    else pending.reject(error);
+    else if (this.#settings.pooler === 'transaction' && isPoolerRefusal(error)) {
+      // Behind a pooler the connection is to the pooler, which stays up through a database outage: its refusal is the outage.
+      pending.reject(new DatabaseUnavailableError(`the pooler could not give the statement a server connection: ${error.message}`, 1, { cause: error }));
+    } else pending.reject(error);
     this.#pulse();
   }
 
