@@ -70,6 +70,7 @@ describe('examples/deploy', () => {
 
     const ini = iniSettings(docs.find((d) => d.kind === 'ConfigMap').data['pgbouncer.ini']);
     expect(ini.get('pool_mode')).to.equal('transaction');
+    expect(Number(ini.get('query_wait_timeout')), 'an outage answers 503 within --lease-timeout (5s)').to.be.at.most(seconds(flagValue(args, '--lease-timeout') ?? '5s'));
     const service = docs.find((d) => d.kind === 'Service' && d.spec.selector.app === bouncer.spec.template.metadata.labels.app);
     const url = new URL(docs.find((d) => d.kind === 'Secret' && d.stringData.DATABASE_URL !== undefined).stringData.DATABASE_URL);
     expect(`${url.hostname}:${url.port}`, 'shop connects to PgBouncer\'s Service').to.equal(`${service.metadata.name}:${service.spec.ports[0].port}`);
