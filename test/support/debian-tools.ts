@@ -33,7 +33,8 @@ export async function debianTools<C extends string>(pkg: string, commands: reado
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   try {
     await run('apt-get', ['update', '-qq'], { env, timeout: 300_000 });
-    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { env, timeout: 600_000, maxBuffer: 1 << 24 });
+    // Waits for another apt/dpkg (an unattended upgrade, a parallel install) instead of failing at its lock.
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', pkg], { env, timeout: 600_000, maxBuffer: 1 << 24 });
   } catch (error) {
     return { missing: `installing Debian's ${pkg} package failed: ${(error as Error).message.split('\n')[0]}` };
   }
