@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { createRequire } from 'node:module';
 import type http from 'node:http';
 import type net from 'node:net';
-import { createLogger, type Logger } from '@pcluster/worker-runtime/logger';
+import { createLogger, createLogStream, type Logger } from '@pcluster/worker-runtime/logger';
 import { WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
 import { AccessLogWriter } from './access-log-writer.js';
 import { ClusterMetrics, keepTotals } from './cluster-metrics.js';
@@ -20,6 +20,7 @@ import { BootLock } from './boot-lock.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
+import { WORKER_STDIO, WorkerOutput } from './worker-output.js';
 import { describeBootFailure } from './slot.js';
 import { buildWorkerConfig } from './worker-config.js';
 import type { WorkerEvents, WorkerHandle } from './worker-handle.js';
@@ -30,6 +31,8 @@ const COLLECT_TIMEOUT_MS = 2_000;
 /** How often PostgreSQL's own count of the cluster's connections is read, and how long an orphan may live. */
 const SERVER_CHECK_INTERVAL_MS = 2_000;
 const ORPHAN_GRACE_MS = 4_000;
+/** How long a stopping primary waits for the last lines its workers printed. */
+const OUTPUT_DRAIN_MS = 1_000;
 const EXIT = { ok: 0, appBoot: 3, database: 4 } as const;
 
 type PrimaryEvent =
@@ -59,6 +62,7 @@ export class Primary {
   readonly ready: Promise<void>;
   #markListening: () => void = () => {};
   #markReady: () => void = () => {};
+  readonly #output: WorkerOutput;
   readonly #events: PrimaryEvent[] = [];
   readonly #metrics: ClusterMetrics;
   readonly #collector: WorkerCollector;
@@ -87,15 +91,17 @@ export class Primary {
     this.#budget = new ConnectionBudget(options.maxConnections);
     this.#accessLog = options.accessLog === undefined ? undefined : new AccessLogWriter(options.accessLog);
     this.#logFile = options.logFile === undefined ? undefined : new LogFile(options.logFile);
-    const destination = this.#logFile === undefined ? {} : { destination: this.#logFile.destination };
-    this.#log = createLogger({ format: options.logFormat, base: { role: 'primary', pid: process.pid }, ...destination });
+    // One stream for the primary's lines and the workers' (their records and the app's output): one file, reopened in one place.
+    const logStream = createLogStream(options.logFormat, this.#logFile?.destination);
+    this.#log = createLogger({ stream: logStream, base: { role: 'primary', pid: process.pid } });
+    this.#output = new WorkerOutput(logStream);
     this.listening = new Promise((resolve) => (this.#markListening = resolve));
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
     this.#metrics = new ClusterMetrics(() => this.#workers.live(), options.maxConnections);
     this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
     this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log, serverCapacity);
     this.#workers = new WorkerRoster({
-      options, desired: this.#desired, budget: this.#budget, collector: this.#collector, metrics: this.#metrics, reload: this.#reload, log: this.#log,
+      options, desired: this.#desired, budget: this.#budget, collector: this.#collector, metrics: this.#metrics, reload: this.#reload, log: this.#log, output: this.#output,
       events: this.#workerEvents, haltOnBootFailure: (slot, code, signal, failure) => this.#haltOnBootFailure(slot, code, signal, failure),
     });
     this.#monitor = new ServerConnectionMonitor({
@@ -140,10 +146,6 @@ export class Primary {
       });
     }
     this.#markListening();
-    // With a log file, the workers' output comes through the primary: one file, reopened in one place.
-    const silent = this.#logFile === undefined ? {} : { silent: true };
-    cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [], ...silent });
-    this.#logFile?.forwardWorkers();
     // SIGUSR1 would otherwise start Node's inspector; here it reopens the log file (SPEC §1).
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) {
       process.on(signal, () => this.#enqueue({ type: 'signal', signal }));
@@ -171,6 +173,7 @@ export class Primary {
     await new Promise((resolve) => this.#metricsServer.close(resolve));
     if (bindPath !== undefined && isSocketOurs) removeSocket(bindPath);
     await this.#accessLog?.close();
+    await this.#output.drained(OUTPUT_DRAIN_MS);
     this.#log.info({ code }, 'stopped');
     return code;
   }

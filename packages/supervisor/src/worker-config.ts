@@ -28,7 +28,6 @@ export function buildWorkerConfig(o: StartOptions, database: DatabaseSettings, h
     pooler: o.pooler,
     pgCompat: o.pgCompat,
     pipelineDepth: o.pipelineDepth,
-    logFormat: o.logFormat,
     ...(o.bindPath === undefined ? {} : { bindPath: o.bindPath }),
     ...(o.runAs === undefined ? {} : { runAs: o.runAs }),
     ...(o.accessLog === undefined ? {} : { accessLog: o.logFormat === 'json' ? 'json' : 'combined' }),

@@ -11,6 +11,7 @@ import { bootFailureReason, bootTimeoutFailure, emptySlot, forkFailure, KILL_MES
 import { handOverConnections, type RawConnection } from './unaccepted-connections.js';
 import type { WorkerCollector } from './worker-collector.js';
 import { WorkerHandle, type WorkerEvents } from './worker-handle.js';
+import type { WorkerOutput } from './worker-output.js';
 
 /** What the roster shares with the primary: the settings, the books a worker's life is kept in, and where its events go. */
 export interface RosterContext {
@@ -21,6 +22,8 @@ export interface RosterContext {
   readonly metrics: ClusterMetrics;
   readonly reload: ReloadProgress;
   readonly log: Logger;
+  /** Where what a worker prints goes: the primary's log stream. */
+  readonly output: WorkerOutput;
   readonly events: WorkerEvents;
   /** No worker ever came up and this death says none will: the primary stops with the boot failure. */
   readonly haltOnBootFailure: (slot: number, code: number | null, signal: string | null, failure: SerializedError | undefined) => void;
@@ -159,7 +162,7 @@ export class WorkerRoster {
   }
 
   #spawnWorker(slotNumber: number): WorkerHandle | undefined {
-    const { options, desired, log, events } = this.#context;
+    const { options, desired, log, output, events } = this.#context;
     let slot = this.#slots.get(slotNumber);
     if (slot === undefined) {
       slot = emptySlot(slotNumber);
@@ -177,6 +180,7 @@ export class WorkerRoster {
       this.#bookFailure(slot, { wasCurrent: wasEmpty, phase: desired.phase, readyAt: undefined, isReported: false, failure, pid: undefined, code: null, signal: null, reason: 'crash' });
       return undefined;
     }
+    output.follow(handle.process.process, slotNumber);
     if (wasEmpty) slot.current = handle;
     log.debug({ worker: slotNumber, workerPid: handle.pid, generation: desired.phase }, 'worker forked');
     return handle;

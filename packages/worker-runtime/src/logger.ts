@@ -1,16 +1,26 @@
-import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { pino, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 import { redactSecrets } from './redact.js';
 
 export type Logger = PinoLogger;
 
-export interface LoggerOptions {
-  readonly format: 'pretty' | 'json';
-  readonly base: Record<string, unknown>;
-  readonly level?: string;
-  /** Where the lines go (a log file); default stdout. */
-  readonly destination?: DestinationStream;
+/** Where log lines go: every write is one whole line, pino's own or a worker's record passed through. */
+export interface LogStream {
+  write(line: string): unknown;
 }
+
+export interface LoggerOptions {
+  readonly stream: LogStream;
+  /** Fields on every line; null for none (not even pino's pid and hostname). */
+  readonly base: Record<string, unknown> | null;
+  readonly level?: string;
+}
+
+/**
+ * File descriptor of the pipe a worker writes its pcluster log records to (stdio index 4, after the IPC channel):
+ * apart from its stdout and stderr, so the primary passes them on as they are and wraps only the app's own output.
+ */
+export const WORKER_LOG_FD = 4;
 
 /** pino's error serializer; it tags the error to detect cycles, which throws on a frozen or sealed one. */
 function standardFields(error: object): object {
@@ -42,7 +52,25 @@ function serializeError(error: unknown): unknown {
   return serialized;
 }
 
-/** pino, one line per event: JSON for machines, pretty on a terminal; passwords redacted everywhere. */
+/** A line's worker as a prefix, so that lines of several workers read apart on a terminal. */
+function withWorker(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey] ?? '');
+  return log['worker'] === undefined ? message : `[worker ${String(log['worker'])}] ${message}`;
+}
+
+/**
+ * Lines on `destination` (stdout by default; a log file's stream, which it reopens in place): JSON as written, or
+ * rendered by pino-pretty (in colour only on a descriptor, never into a file).
+ */
+export function createLogStream(format: 'pretty' | 'json', destination: number | LogStream = 1): LogStream {
+  if (format === 'json') return typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
+  return pretty({
+    colorize: typeof destination === 'number', sync: true, destination: destination as pino.DestinationStream,
+    ignore: 'hostname,role,worker,stream', messageFormat: withWorker, translateTime: 'HH:MM:ss.l',
+  });
+}
+
+/** pino, one line per event; passwords redacted everywhere. */
 export function createLogger(options: LoggerOptions): Logger {
   const settings = {
     level: options.level ?? process.env['PCLUSTER_LOG_LEVEL'] ?? 'info',
@@ -55,11 +83,5 @@ export function createLogger(options: LoggerOptions): Logger {
       },
     },
   };
-  const { destination } = options;
-  if (options.format === 'pretty') {
-    // Colours are for a terminal, not for a log file.
-    const target = destination === undefined ? { colorize: true } : { colorize: false, destination };
-    return pino(settings, pretty({ ...target, sync: true, ignore: 'hostname', translateTime: 'HH:MM:ss.l' }));
-  }
-  return pino(settings, destination ?? pino.destination({ sync: true }));
+  return pino(settings, options.stream as pino.DestinationStream);
 }

@@ -64,7 +64,6 @@ export interface WorkerConfig {
   readonly pooler: 'none' | 'transaction';
   /** Statements in flight on the connection at most (SPEC §3); 1 = one at a time. */
   readonly pipelineDepth: number;
-  readonly logFormat: 'pretty' | 'json';
   /** --bind unix:<path>: listen on this Unix socket (shared through node:cluster) instead of port and host. */
   readonly bindPath?: string;
   /** --user / --group as ids the primary checked: the worker drops to them before it loads the app. */

@@ -4,7 +4,7 @@ import type { AppModule } from './app-module.js';
 import { ConnectionKeeper } from './connection-keeper.js';
 import { DbSession } from './db-session.js';
 import { send } from './ipc.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, createLogStream, WORKER_LOG_FD, type Logger } from './logger.js';
 import type { ConnectionState, WorkerConfig, WorkerStatus } from './protocol.js';
 import { QueryRunner } from './query-runner.js';
 import { StatementPipeline } from './statement-pipeline.js';
@@ -31,7 +31,8 @@ export interface Worker {
 }
 
 export function createWorker(config: WorkerConfig): Worker {
-  const log = createLogger({ format: config.logFormat, base: { worker: config.slot, pid: process.pid } });
+  // JSON records on their own pipe to the primary, which renders them with its own lines (and apart from the app's output).
+  const log = createLogger({ stream: createLogStream('json', WORKER_LOG_FD), base: { worker: config.slot, pid: process.pid } });
   const metrics = new WorkerMetrics(config.slot);
   let lastReportedState: ConnectionState | undefined;
   let lastReportedPid: number | null = null;
