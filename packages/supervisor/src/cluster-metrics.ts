@@ -1,7 +1,7 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { WorkerMetrics } from '@pcluster/worker-runtime/protocol';
+import { CONNECTION_STATES, type WorkerMetrics } from '@pcluster/worker-runtime/protocol';
 import { RESTART_REASONS, type RestartReason } from './status-report.js';
-import { WORKER_STATES, type WorkerHandle } from './worker-handle.js';
+import { WORKER_STATES, type WorkerHandle, type WorkerState } from './worker-handle.js';
 
 type MetricJson = MetricObjectWithValues<MetricValue<string>>;
 
@@ -25,6 +25,18 @@ export function keepTotals(metrics: WorkerMetrics): KeptTotals {
  */
 function withoutMisnamedGauges(metrics: readonly MetricJson[]): MetricJson[] {
   return metrics.filter((metric) => !(String(metric.type) === 'gauge' && metric.name.endsWith('_total')));
+}
+
+/** Which of a slot's workers speaks for it: the one serving, else the one booting for it, else one draining from it. */
+const SLOT_PRECEDENCE: readonly WorkerState[] = ['ready', 'starting', 'draining', 'exited'];
+
+function slotWorkers(handles: Iterable<WorkerHandle>): WorkerHandle[] {
+  const bySlot = new Map<number, WorkerHandle>();
+  for (const handle of handles) {
+    const held = bySlot.get(handle.slot);
+    if (held === undefined || SLOT_PRECEDENCE.indexOf(handle.state) < SLOT_PRECEDENCE.indexOf(held.state)) bySlot.set(handle.slot, handle);
+  }
+  return [...bySlot.values()];
 }
 
 /**
@@ -83,6 +95,16 @@ export class ClusterMetrics {
         const counts = new Map<string, number>(WORKER_STATES.filter((s) => s !== 'exited').map((s) => [s, 0]));
         for (const handle of handles()) if (counts.has(handle.state)) counts.set(handle.state, counts.get(handle.state)! + 1);
         for (const [state, count] of counts) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'pcluster_worker_db_state', help: 'Each worker\'s database connection: 1 for its current state, 0 for the others (worker = slot).',
+      labelNames: ['worker', 'state'] as const, registers: [this.registry],
+      collect() {
+        this.reset(); // a worker gone takes its series with it
+        for (const handle of slotWorkers(handles())) {
+          for (const state of CONNECTION_STATES) this.set({ worker: String(handle.slot), state }, handle.dbState === state ? 1 : 0);
+        }
       },
     });
   }
