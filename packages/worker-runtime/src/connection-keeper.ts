@@ -68,8 +68,9 @@ export class ConnectionKeeper {
    * a refused login or a missing database fails at once: waiting will not fix them. A login refused
    * for a connection limit waits for a slot (SPEC §6) as long as it takes; once the server has
    * answered so, an unreachable server is waited out too. Resolves without a connection when closed meanwhile.
+   * `onRetry` hears of each retry: the attempt that failed (from 1) and the wait before the next.
    */
-  async open(waitMs = 0, onRetry?: (error: Error, delayMs: number) => void): Promise<void> {
+  async open(waitMs = 0, onRetry?: (error: Error, attempt: number, retryInMs: number) => void): Promise<void> {
     const deadline = Date.now() + waitMs;
     let hasServerAnswered = false;
     for (let attempt = 0; this.#machine.is('connecting', 'waiting'); ) {
@@ -89,7 +90,7 @@ export class ConnectionKeeper {
         if (!isUnreachable(error) || (!hasServerAnswered && Date.now() + delayMs > deadline)) {
           throw Object.assign(error as Error, { summary: describeConnectFailure(client, error as Error, this.#settingsOrigin()) });
         }
-        onRetry?.(error as Error, delayMs);
+        onRetry?.(error as Error, attempt, delayMs); // attempt was counted up above: the one that failed, from 1
         await sleep(delayMs);
         continue;
       }
@@ -265,7 +266,9 @@ export class ConnectionKeeper {
         }
         this.#events.connected?.('failure', error as Error);
         this.#machine.transition('broken');
-        await sleep(retryDelayMs('outage', this.#reconnectAttempt++));
+        const delayMs = retryDelayMs('outage', this.#reconnectAttempt++);
+        this.#events.reconnectFailed?.(error as Error, this.#reconnectAttempt, delayMs);
+        await sleep(delayMs);
         continue;
       }
       if (!this.#machine.is('connecting', 'waiting')) return this.#discard(client);

@@ -16,6 +16,8 @@ export interface KeeperEvents {
   stateChanged?(state: ConnectionState, backendPid: number | null): void;
   /** `limit`: refused for a connection limit (SQLSTATE 53300); the keeper is `waiting` for a slot. */
   connected?(result: 'success' | 'failure' | 'limit', error?: Error): void;
+  /** A reconnect failed: `attempt` counts from 1 in each outage; the next comes in `retryInMs`. */
+  reconnectFailed?(error: Error, attempt: number, retryInMs: number): void;
   validated?(result: 'ok' | 'failed' | 'skipped'): void;
   /** The current connection is gone (socket closed, error, failed ping): any open transaction on it is lost. */
   lost?(error: Error | undefined): void;

@@ -13,6 +13,7 @@ import { installModuleHooks } from './module-hooks.js';
 import { installPgCompat } from './pg-compat-runtime.js';
 import { acquirePrimaryBootLock, releasePrimaryBootLock } from './primary-boot-lock.js';
 import { APP_CONNECTION_SUFFIX, WORKER_EXIT } from './protocol.js';
+import { reconnectWarning } from './reconnect-warning.js';
 import { redactSecrets } from './redact.js';
 import { runHookWithDb } from './request-context.js';
 import type { Worker } from './worker.js';
@@ -97,9 +98,10 @@ function bootSession(w: Worker): DbSession & { unlock(): Promise<void> } {
 
 async function openConnection(w: Worker): Promise<void> {
   try {
-    await w.keeper.open(w.config.waitForDbMs, (error, delayMs) =>
-      w.log.warn({ err: error, retryInMs: delayMs }, 'database unreachable; waiting for it (--wait-for-db)'),
-    );
+    await w.keeper.open(w.config.waitForDbMs, (error, attempt, retryInMs) => {
+      const { fields, message } = reconnectWarning(error, attempt, retryInMs);
+      w.log.warn(fields, `${message}; waiting for it (--wait-for-db)`);
+    });
   } catch (error) {
     const summary = (error as { summary?: string }).summary ?? String(error);
     await failBoot(WORKER_EXIT.databaseUnreachable, { code: 'PCLUSTER_DB_CONNECT', message: redactSecrets(summary) });

@@ -21,7 +21,7 @@ export interface WorkerHttpServerDeps {
   readonly accessLog?: AccessLog | undefined;
 }
 
-function isDatabaseUnavailable(error: unknown): error is { code: string; retryAfterSeconds: number } {
+function isDatabaseUnavailable(error: unknown): error is { code: string; message: string; retryAfterSeconds: number } {
   return (error as { code?: unknown } | null)?.code === 'PCLUSTER_DB_UNAVAILABLE';
 }
 
@@ -148,7 +148,8 @@ export class WorkerHttpServer {
 
   #fail(error: unknown, req: IncomingMessage, res: ServerResponse): void {
     const unavailable = isDatabaseUnavailable(error);
-    if (unavailable) this.#deps.log.warn({ method: req.method, path: req.url, err: error }, 'database unavailable; answered 503');
+    // Its stack is pcluster's own wait for the connection, the same on every request of an outage: left out.
+    if (unavailable) this.#deps.log.warn({ method: req.method, path: req.url, error: error.message }, 'database unavailable; answered 503');
     else this.#deps.log.error({ method: req.method, path: req.url, err: error }, 'handler failed; answered 500');
     if (res.headersSent) {
       res.destroy();

@@ -7,6 +7,7 @@ import { send } from './ipc.js';
 import { createLogger, createLogStream, WORKER_LOG_FD, type Logger } from './logger.js';
 import type { ConnectionState, WorkerConfig, WorkerStatus } from './protocol.js';
 import { QueryRunner } from './query-runner.js';
+import { describeError, reconnectWarning } from './reconnect-warning.js';
 import { StatementPipeline } from './statement-pipeline.js';
 import type { WorkerHttpServer } from './worker-http-server.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -38,6 +39,7 @@ export function createWorker(config: WorkerConfig): Worker {
   let lastReportedPid: number | null = null;
   let isBooted = false;
   let isWaitingForSlot = false;
+  let failedAttempts = 0;
   const keeper = new ConnectionKeeper(config, {
     stateChanged: (state, backendPid) => {
       // One line when the worker starts waiting for a server slot and one when it gets it; none per attempt.
@@ -54,15 +56,23 @@ export function createWorker(config: WorkerConfig): Worker {
       lastReportedPid = backendPid;
       void send({ type: 'pcluster:db-state', state, backendPid });
     },
-    connected: (result, error) => {
+    connected: (result) => {
       metrics.connects.inc({ result });
-      if (result === 'failure' && isBooted) log.warn({ err: error }, 'database reconnect failed');
-      if (result === 'success' && isBooted) log.info({ backendPid: keeper.backendPid }, 'database reconnected');
-      if (result === 'success') isBooted = true;
+      if (result !== 'success') return;
+      if (isBooted) log.info({ backendPid: keeper.backendPid, attempts: failedAttempts + 1 }, 'database reconnected');
+      isBooted = true;
+      failedAttempts = 0;
+    },
+    reconnectFailed: (error, attempt, retryInMs) => {
+      failedAttempts = attempt;
+      const { fields, message } = reconnectWarning(error, attempt, retryInMs);
+      log.warn(fields, message);
     },
     validated: (result) => metrics.countValidation(result),
     lost: (error) => {
-      log.warn({ err: error }, 'database connection lost; reconnecting');
+      // Its stack would only show the driver's parser: what the server or the socket said is the news.
+      if (error === undefined) log.warn('database connection lost; reconnecting');
+      else log.warn({ code: (error as { code?: unknown }).code }, `database connection lost; reconnecting: ${describeError(error)}`);
       pipeline.connectionLost();
     },
   });
