@@ -30,12 +30,12 @@ export class WorkerOutput {
     this.#appLog = createLogger({ stream, base: null });
   }
 
-  /** Reads a forked worker's stdout, stderr and log pipe until they close. */
+  /** Reads a forked worker's stdout, stderr and log pipe until they close; a fork the system refused has none. */
   follow(child: ChildProcess, slot: number): void {
     const log = this.#appLog.child({ worker: slot, pid: child.pid });
     this.#read(child.stdout, MAX_APP_LINE_LENGTH, (line) => log.info({ stream: 'stdout' }, line));
     this.#read(child.stderr, MAX_APP_LINE_LENGTH, (line) => log.error({ stream: 'stderr' }, line));
-    this.#read(child.stdio[WORKER_LOG_FD] as Readable | null | undefined, MAX_RECORD_LENGTH, (line, isWhole) => {
+    this.#read((child.stdio as ChildProcess['stdio'] | undefined)?.[WORKER_LOG_FD] as Readable | null | undefined, MAX_RECORD_LENGTH, (line, isWhole) => {
       if (isWhole && line.startsWith('{')) this.#stream.write(`${line}\n`);
       else log.warn({ stream: 'pcluster' }, line);
     });
