@@ -1,20 +1,30 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfigFile, resolveStartOptions } from 'pcluster/internal/options/index';
 import {
   containerArgv, DEPLOY, dockerfileInstructions, execStartArgv, flagValue, iniSettings, kubernetesContainers, kubernetesDocs, roleConnectionLimit, systemdSettings, wrapperIn,
 } from '../support/deploy-examples.js';
 import { REPO_ROOT } from '../support/cluster-process.js';
 import { startInput } from '../support/start-input.js';
+import { prometheusTools } from '../support/prometheus-tools.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /** SPEC §4's metric names: every dashboard query must use only these. */
 const SPEC_METRICS = [
   'pcluster_workers', 'pcluster_db_connections', 'pcluster_db_connections_max', 'pcluster_db_server_connections',
   'pcluster_db_connects_total', 'pcluster_db_validations_total', 'pcluster_db_lease_wait_seconds_bucket', 'pcluster_db_rollbacks_total',
-  'pcluster_http_requests_total', 'pcluster_http_request_duration_seconds_bucket', 'pcluster_worker_restarts_total',
+  'pcluster_http_requests_total', 'pcluster_http_request_duration_seconds_bucket', 'pcluster_worker_restarts_total', 'pcluster_worker_db_state',
 ];
 const seconds = (duration: string): number => Number(/^(\d+)s$/.exec(duration)?.[1] ?? NaN);
+const readDashboard = (): any => JSON.parse(readFileSync(path.join(DEPLOY, 'grafana/pcluster-dashboard.json'), 'utf8'));
+const dashboardExprs = (dashboard: any): string[] => dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
+/** The panel that puts connections against the budget. */
+const budgetPanel = (dashboard: any): any => dashboard.panels.find((p: { targets: { expr: string }[] }) => p.targets.some((t) => t.expr.includes('pcluster_db_connections_max')));
+/** A query as Grafana sends it with "All" instances picked. */
+const allInstances = (expr: string): string => expr.replaceAll('$instance', '.+');
 
 /** The manifests of examples/deploy/<dir>, each checked to parse. */
 function manifests(dir: string): any[] {
@@ -105,14 +115,72 @@ describe('examples/deploy', () => {
   });
 
   it('the Grafana dashboard is valid JSON whose queries use only SPEC metric names, with unique panel ids', () => {
-    const dashboard = JSON.parse(readFileSync(path.join(DEPLOY, 'grafana/pcluster-dashboard.json'), 'utf8'));
+    const dashboard = readDashboard();
     const ids = dashboard.panels.map((p: { id: number }) => p.id);
     expect(new Set(ids).size).to.equal(ids.length);
-    const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
+    const exprs = dashboardExprs(dashboard);
     expect(exprs.length).to.be.greaterThan(8);
     for (const expr of exprs) {
       for (const name of expr.match(/pcluster_[a-z_]+/g) ?? []) expect(SPEC_METRICS, `${name} in ${expr}`).to.include(name);
     }
+  });
+
+  it('the Grafana dashboard has an instance variable, filters every query by it, and repeats the budget panel per instance', () => {
+    const dashboard = readDashboard();
+    const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'instance');
+    expect(variable, 'an "instance" template variable').to.include({ type: 'query', multi: true, includeAll: true });
+    expect(variable.definition).to.match(/^label_values\((pcluster_[a-z_]+), instance\)$/);
+    expect(SPEC_METRICS).to.include(/^label_values\((pcluster_[a-z_]+)/.exec(variable.definition)![1]);
+    for (const expr of dashboardExprs(dashboard)) {
+      for (const selector of expr.match(/pcluster_[a-z_]+(\{[^}]*\})?/g) ?? []) expect(selector, expr).to.include('instance=~"$instance"');
+    }
+    const budget = budgetPanel(dashboard);
+    expect(budget.repeat).to.equal('instance');
+    for (const { expr } of budget.targets) expect(expr, 'kept apart per instance, not summed over pods').to.match(/ by \((\w+, )*instance(, \w+)*\)/);
+  });
+
+  describe('the Grafana dashboard with promtool', () => {
+    const tempDir = useTempDir('pcluster-dashboard');
+    let promtool: string;
+    before(async function () {
+      this.timeout(15 * 60_000);
+      const found = await prometheusTools();
+      if ('missing' in found) {
+        console.warn(`      skipped: ${found.missing}`);
+        this.skip();
+      } else promtool = found.promtool;
+    });
+
+    it('every query is valid PromQL', async () => {
+      const rules = { groups: [{ name: 'dashboard', rules: dashboardExprs(readDashboard()).map((expr, i) => ({ record: `dashboard:query_${i}`, expr: allInstances(expr) })) }] };
+      const file = path.join(tempDir(), 'dashboard-rules.json');
+      writeFileSync(file, JSON.stringify(rules));
+      await promisify(execFile)(promtool, ['check', 'rules', file]);
+    });
+
+    // Two pods of 2 and 4 workers, budgets 3 and 5: each pod's connections must meet its own budget, not the sum over pods.
+    it('the budget panel compares each instance\'s connections with that instance\'s budget', async () => {
+      const pods = [{ instance: 'pod-a:9091', open: 2, budget: 3 }, { instance: 'pod-b:9091', open: 4, budget: 5 }];
+      const series = (name: string, labels: string, value: number) => ({ series: `${name}{${labels}}`, values: `${value}x10` });
+      const input_series = pods.flatMap(({ instance, open, budget }) => [
+        series('pcluster_db_connections', `instance="${instance}",state="open"`, open),
+        series('pcluster_db_connections', `instance="${instance}",state="broken"`, 0),
+        series('pcluster_db_connections_max', `instance="${instance}"`, budget),
+        series('pcluster_db_server_connections', `instance="${instance}"`, open),
+      ]);
+      const expected: Record<string, { labels: string; value: number }[]> = {
+        A: pods.flatMap(({ instance, open }) => [{ labels: `{instance="${instance}",state="open"}`, value: open }, { labels: `{instance="${instance}",state="broken"}`, value: 0 }]),
+        B: pods.map(({ instance, budget }) => ({ labels: `{instance="${instance}"}`, value: budget })),
+        C: pods.map(({ instance, open }) => ({ labels: `{instance="${instance}"}`, value: open })),
+      };
+      const targets: { refId: string; expr: string }[] = budgetPanel(readDashboard()).targets;
+      expect(targets.map((t) => t.refId)).to.deep.equal(Object.keys(expected));
+      const promql_expr_test = targets.map(({ refId, expr }) => ({ expr: allInstances(expr), eval_time: '5m', exp_samples: expected[refId] }));
+      const file = path.join(tempDir(), 'budget-panel-test.json');
+      writeFileSync(file, JSON.stringify({ rule_files: [], evaluation_interval: '1m', tests: [{ interval: '1m', input_series, promql_expr_test }] }));
+      const result = await promisify(execFile)(promtool, ['test', 'rules', file]).catch((error: { stdout: string; stderr: string }) => error);
+      expect(`${result.stdout}${result.stderr}`).to.match(/SUCCESS/);
+    });
   });
 
   it('the systemd unit reloads with SIGHUP, stops with SIGTERM after the graceful timeout, and does not restart on exit 2 or 3', () => {
