@@ -20,7 +20,7 @@ import { BootLock } from './boot-lock.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
-import { WORKER_STDIO, WorkerOutput } from './worker-output.js';
+import { workerStdio, WorkerOutput } from './worker-output.js';
 import { describeBootFailure } from './slot.js';
 import { buildWorkerConfig } from './worker-config.js';
 import type { WorkerEvents, WorkerHandle } from './worker-handle.js';
@@ -146,6 +146,7 @@ export class Primary {
       });
     }
     this.#markListening();
+    cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [], stdio: workerStdio() });
     // SIGUSR1 would otherwise start Node's inspector; here it reopens the log file (SPEC §1).
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) {
       process.on(signal, () => this.#enqueue({ type: 'signal', signal }));

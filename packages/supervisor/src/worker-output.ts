@@ -1,13 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { createLogger, WORKER_LOG_FD, type Logger, type LogStream } from '@pcluster/worker-runtime/logger';
+import { createLogger, PRIMARY_STDERR_FD, WORKER_LOG_FD, type Logger, type LogStream } from '@pcluster/worker-runtime/logger';
 import { LineSplitter } from './line-splitter.js';
 
 /**
  * A worker's stdio as the primary forks it: stdin is the primary's; stdout, stderr and the pipe of its pcluster
- * log records (fd WORKER_LOG_FD, after the IPC channel) are read by the primary.
+ * log records (WORKER_LOG_FD, after the IPC channel) are read by the primary; the primary's stderr stays open
+ * on PRIMARY_STDERR_FD for what a worker must say when the primary is gone.
  */
-export const WORKER_STDIO: readonly (number | 'pipe' | 'ipc')[] = [0, 'pipe', 'pipe', 'ipc', 'pipe'];
+export function workerStdio(): (number | 'pipe' | 'ipc')[] {
+  const stdio: (number | 'pipe' | 'ipc')[] = [0, 'pipe', 'pipe', 'ipc'];
+  stdio[WORKER_LOG_FD] = 'pipe';
+  stdio[PRIMARY_STDERR_FD] = 2;
+  return stdio;
+}
 
 /** The longest app line logged as one line; a longer one comes in pieces (container runtimes cut at 16 KiB). */
 const MAX_APP_LINE_LENGTH = 64 * 1024;

@@ -21,6 +21,11 @@ export interface LoggerOptions {
  * apart from its stdout and stderr, so the primary passes them on as they are and wraps only the app's own output.
  */
 export const WORKER_LOG_FD = 4;
+/**
+ * The primary's own stderr, left open in each worker (stdio index 5): with the primary gone, nobody reads the
+ * worker's stdout and stderr pipes any more, and a worker's last word goes here instead.
+ */
+export const PRIMARY_STDERR_FD = 5;
 
 /** pino's error serializer; it tags the error to detect cycles, which throws on a frozen or sealed one. */
 function standardFields(error: object): object {

@@ -13,6 +13,8 @@ export interface OrphanWatchdogOptions {
   readonly primaryPid: number;
   /** Names the process in the line printed before the kill. */
   readonly label: string;
+  /** Where that line goes: one that outlives the primary (its stderr pipe to the primary is read by nobody). */
+  readonly stderrFd: number;
   readonly pollMs: number;
 }
 
@@ -24,8 +26,11 @@ const o = require('node:worker_threads').workerData;
 let orphanedPolls = 0;
 setInterval(() => {
   if (process.ppid === o.primaryPid || ++orphanedPolls < 2) return;
-  require('node:fs').writeSync(2, o.label + ': the primary (pid ' + o.primaryPid + ') is gone and the event loop is blocked; killing the process\\n');
-  process.kill(process.pid, 'SIGKILL');
+  try {
+    require('node:fs').writeSync(o.stderrFd, o.label + ': the primary (pid ' + o.primaryPid + ') is gone and the event loop is blocked; killing the process\\n');
+  } finally {
+    process.kill(process.pid, 'SIGKILL');
+  }
 }, o.pollMs);
 `;
 

@@ -6,6 +6,7 @@
 import { serveHandedConnection, type RawConnection } from './handed-connection.js';
 import { dropPrivileges } from './drop-privileges.js';
 import { failAppBoot, describeThrown, send } from './ipc.js';
+import { PRIMARY_STDERR_FD } from './logger.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { primaryBootLockGranted } from './primary-boot-lock.js';
 import { isPrimaryMessage, type PrimaryMessage } from './protocol.js';
@@ -29,7 +30,7 @@ async function boot(config: Extract<PrimaryMessage, { type: 'pcluster:configure'
   const w = (worker = createWorker(config));
   // Before this the event loop only waits for the primary's word: no app code has run that could block it.
   startOrphanWatchdog(
-    { primaryPid, label: `pcluster worker ${config.name}:${config.slot} (pid ${process.pid})`, pollMs: 500 },
+    { primaryPid, label: `pcluster worker ${config.name}:${config.slot} (pid ${process.pid})`, pollMs: 500, stderrFd: PRIMARY_STDERR_FD },
     (error) => w.log.warn({ err: error }, 'orphan watchdog thread failed; a blocked worker will not die with its primary'),
   );
   await bootWorker(w, connectionGranted);
