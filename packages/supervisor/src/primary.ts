@@ -89,10 +89,10 @@ export class Primary {
     this.#options = options;
     this.#database = database;
     this.#budget = new ConnectionBudget(options.maxConnections);
-    this.#accessLog = options.accessLog === undefined ? undefined : new AccessLogWriter(options.accessLog);
     this.#logFile = options.logFile === undefined ? undefined : new LogFile(options.logFile);
     // One stream for the primary's lines and the workers' (their records and the app's output): one file, reopened in one place.
     const logStream = createLogStream(options.logFormat, this.#logFile?.destination);
+    this.#accessLog = options.accessLog === undefined ? undefined : new AccessLogWriter(options.accessLog, logStream);
     this.#log = createLogger({ stream: logStream, base: { role: 'primary', pid: process.pid } });
     this.#output = new WorkerOutput(logStream);
     this.listening = new Promise((resolve) => (this.#markListening = resolve));
