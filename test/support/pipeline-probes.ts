@@ -49,9 +49,12 @@ export async function waitUntilWaitingForAdvisoryLock(admin: pg.Client, pid: num
   }, 10_000, `backend ${pid} to wait for the advisory lock`);
 }
 
-/** Resolves once the cluster's output holds `submitted <tag>` (printed by test/fixtures/pipeline-app.mjs). */
+/**
+ * Resolves once the cluster's output holds `submitted <tag>` (printed by test/fixtures/pipeline-app.mjs): the app's
+ * console.log, which reaches the cluster's output as a log line of its worker.
+ */
 export async function waitUntilSubmitted(cluster: ClusterProcess, tag: string): Promise<void> {
-  await waitFor(() => cluster.stdout.includes(`submitted ${tag}\n`), 10_000, `the statement of request ${tag} to reach pcluster`);
+  await waitFor(() => cluster.stdout.includes(`"msg":"submitted ${tag}"`), 10_000, `the statement of request ${tag} to reach pcluster`);
 }
 
 export interface AdvisoryLock {
