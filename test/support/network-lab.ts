@@ -78,9 +78,14 @@ export class NetworkLab {
     return Number(stdout);
   }
 
+  /** The body of GET `url` from app host i. */
+  async textFromHost(i: number, url: string): Promise<string> {
+    return (await run('ip', ['netns', 'exec', this.#namespace(i), 'curl', '-s', '--max-time', '10', url])).stdout;
+  }
+
   /** The JSON body of GET `url` from app host i. */
   async jsonFromHost<T>(i: number, url: string): Promise<T> {
-    return JSON.parse((await run('ip', ['netns', 'exec', this.#namespace(i), 'curl', '-s', '--max-time', '10', url])).stdout) as T;
+    return JSON.parse(await this.textFromHost(i, url)) as T;
   }
 
   async cut(i: number): Promise<void> {

@@ -58,7 +58,7 @@ export class ClusterMetrics {
   readonly #budget = new Gauge({ name: 'pcluster_db_connections_max', help: 'The connection budget (--max-connections).', registers: [this.registry] });
 
   readonly #serverConnections = new Gauge({
-    name: 'pcluster_db_server_connections', help: 'Connections PostgreSQL itself reports for this cluster\'s application_name.', registers: [this.registry],
+    name: 'pcluster_db_server_connections', help: 'Connections PostgreSQL itself reports for this cluster\'s application_name from this host\'s address.', registers: [this.registry],
   });
   readonly #mismatches = new Counter({
     name: 'pcluster_db_connection_mismatches_total', help: 'Backends PostgreSQL showed for the cluster that no worker held.', registers: [this.registry],

@@ -11,8 +11,8 @@ export interface MonitorEvents {
 }
 
 /**
- * Compares what PostgreSQL shows for the cluster's application_name with the backends the
- * workers say they hold. The query runs on one ready worker's own connection (so the
+ * Compares what PostgreSQL shows for the cluster's application_name from this host (other hosts
+ * run the same --name: their backends are theirs) with the backends the workers say they hold. The query runs on one ready worker's own connection (so the
  * cluster still holds exactly one connection per worker); a backend no live worker owns —
  * left by a worker that vanished without closing, say after a network partition — is
  * terminated once it has been an orphan for `orphanGraceMs`. A backend is only called an

@@ -66,6 +66,15 @@ function drainOrExit(w: Worker): void {
   });
 }
 
+/**
+ * The cluster's backends as PostgreSQL sees them: its application_name prefix, from this host. Every pod of a
+ * Deployment runs the same --name, so other hosts' backends share the prefix; they are told apart by the address the
+ * server sees them come from, the same as this worker's own session's (NULL for both over a Unix socket). Hosts
+ * that reach the server through one address (NAT, a proxy) look like one host: README, "More than one host".
+ */
+const CLUSTER_BACKENDS = `SELECT pid, application_name FROM pg_stat_activity
+  WHERE left(application_name, length($1)) = $1 AND client_addr IS NOT DISTINCT FROM inet_client_addr()`;
+
 /** Answers the primary's question "what does PostgreSQL see for this cluster?" on this worker's own connection. */
 async function inspectServer(w: Worker, message: Extract<PrimaryMessage, { type: 'pcluster:inspect-server' }>): Promise<void> {
   const session = w.openSession('pcluster:inspect-server');
@@ -73,15 +82,11 @@ async function inspectServer(w: Worker, message: Extract<PrimaryMessage, { type:
   try {
     const terminated = message.terminate.length === 0 ? [] : (await session.query<{ pid: number }>(
       // MATERIALIZED: the filter must run before pg_terminate_backend, whatever order the planner prefers.
-      `WITH orphans AS MATERIALIZED (
-         SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND left(application_name, length($2)) = $2)
+      `WITH orphans AS MATERIALIZED (SELECT pid FROM (${CLUSTER_BACKENDS}) AS ours WHERE pid = ANY($2::int[]))
        SELECT pid FROM orphans WHERE pg_terminate_backend(pid)`,
-      [message.terminate, prefix],
+      [prefix, message.terminate],
     )).rows.map((row) => row.pid);
-    const { rows } = await session.query<{ pid: number; application_name: string }>(
-      'SELECT pid, application_name FROM pg_stat_activity WHERE left(application_name, length($1)) = $1',
-      [prefix],
-    );
+    const { rows } = await session.query<{ pid: number; application_name: string }>(CLUSTER_BACKENDS, [prefix]);
     const backends = rows.map((row) => ({ pid: row.pid, applicationName: row.application_name }));
     await send({ type: 'pcluster:server-connections', requestId: message.requestId, backends, terminated });
   } catch (error) {
