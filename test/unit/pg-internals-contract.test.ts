@@ -19,6 +19,19 @@ describe('node-postgres internals pcluster relies on', () => {
     expect((query as unknown as { requiresPreparation(): boolean }).requiresPreparation()).to.equal(true);
   });
 
+  it("a Query's Result builds rows from the columns, parsers and empty-row template PreparedQuery sets without a RowDescription", () => {
+    const query = new pg.Query('SELECT 1', [], () => {}) as unknown as { _result: Record<string, unknown> & { parseRow(values: unknown[]): unknown }; _accumulateRows?: unknown };
+    const result = query._result;
+    for (const field of ['fields', '_parsers', '_types', '_prebuiltEmptyResultObject']) expect(result, `result.${field}`).to.have.property(field);
+    (result as unknown as { addFields(fields: unknown[]): void }).addFields([{ name: 'id', dataTypeID: 23, format: 'text' }]);
+    expect(result['_parsers']).to.be.an('array').with.length(1);
+    expect(result['_prebuiltEmptyResultObject']).to.deep.equal({ id: null });
+    result['_parsers'] = [(value: string) => `#${value}`];
+    result['_prebuiltEmptyResultObject'] = { id: null, template: true };
+    expect(result.parseRow(['7'])).to.deep.equal({ id: '#7', template: true });
+    expect(String((pg.Query.prototype as unknown as Record<string, unknown>)['handleDataRow']), 'handleDataRow keeps rows when _accumulateRows is set').to.include('_accumulateRows');
+  });
+
   it('a Connection keeps its parsed and submitted statement names and has the message writers PreparedQuery calls', () => {
     const connection = new pg.Client({ pipeline: true }).connection as unknown as Record<string, unknown>;
     expect(connection['parsedStatements']).to.be.an('object');

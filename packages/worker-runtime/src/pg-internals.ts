@@ -40,6 +40,21 @@ interface RowDescription {
   readonly fields: FieldDef[];
 }
 
+/** node-postgres' Result, as far as PreparedQuery fills it in without a RowDescription. */
+interface ResultInternals {
+  fields: FieldDef[];
+  _parsers: ((value: unknown) => unknown)[] | undefined;
+  readonly _types: { getTypeParser(oid: number, format: string): (value: unknown) => unknown } | undefined;
+  _prebuiltEmptyResultObject: object | null;
+}
+
+/** A statement's columns as its first described run left them in its Result. */
+interface KnownColumns {
+  readonly fields: FieldDef[];
+  /** The row template Result.addFields builds (every column null), copied by each parseRow. */
+  readonly emptyRow: object | null;
+}
+
 const queryMethods = pg.Query.prototype as unknown as QueryInternals;
 
 /**
@@ -49,9 +64,9 @@ const queryMethods = pg.Query.prototype as unknown as QueryInternals;
  * would change them makes the run fail ("cached plan must not change result type") and the
  * statement is then parsed again, and described again.
  */
-const rowDescriptions = new WeakMap<WireConnection, Map<string, FieldDef[] | null>>();
+const rowDescriptions = new WeakMap<WireConnection, Map<string, KnownColumns | null>>();
 
-function rowDescriptionsOf(connection: WireConnection): Map<string, FieldDef[] | null> {
+function rowDescriptionsOf(connection: WireConnection): Map<string, KnownColumns | null> {
   let known = rowDescriptions.get(connection);
   if (known === undefined) rowDescriptions.set(connection, (known = new Map()));
   return known;
@@ -90,7 +105,7 @@ export class PreparedQuery extends pg.Query {
   readonly query_timeout: number | undefined;
   /** The connection whose row description this run asks for and learns, while it runs. */
   #describedOn: WireConnection | undefined;
-  #fields: FieldDef[] | null = null;
+  #columns: KnownColumns | null = null;
 
   constructor(config: QueryConfig & { name: string; query_timeout?: number }, callback: QueryCallback) {
     // node-postgres calls it with null, not undefined, for success: QueryCallback's own type says so.
@@ -127,20 +142,41 @@ export class PreparedQuery extends pg.Query {
       connection.describe({ type: 'P', name: self.portal });
       this.#describedOn = self.binary ? undefined : connection;
     } else if (known !== null) {
-      // As if the server had sent it; a copy, so that a caller changing result.fields changes only its own.
-      self.handleRowDescription({ fields: known.slice() });
+      this.#useColumns(known);
     }
     self._getRows(connection, self.rows);
   }
 
+  /**
+   * What handleRowDescription does with a RowDescription, from the described run's: the columns (a copy, so that a
+   * caller changing result.fields changes only its own), their type parsers looked up now (a parser set since then
+   * applies), and the same empty-row template. Result.addFields builds that template afresh on every run through a
+   * dictionary-mode object, and each fresh template sends parseRow's copy of it down V8's slow path.
+   */
+  #useColumns(known: KnownColumns): void {
+    const result = (this as unknown as { _result: ResultInternals })._result;
+    const fields = known.fields.slice();
+    const types: ResultInternals['_types'] & object = result._types ?? (pg.types as unknown as ResultInternals['_types'] & object);
+    const parsers = new Array<(value: unknown) => unknown>(fields.length);
+    for (let i = 0; i < fields.length; i++) parsers[i] = types.getTypeParser(fields[i]!.dataTypeID, fields[i]!.format || 'text');
+    result.fields = fields;
+    result._parsers = parsers;
+    result._prebuiltEmptyResultObject = known.emptyRow;
+    const self = this as unknown as QueryInternals & { _accumulateRows: unknown; listeners(event: string): unknown[] };
+    self._accumulateRows = self.callback || self.listeners('row').length === 0;
+  }
+
   handleRowDescription(message: RowDescription): void {
-    if (this.#describedOn !== undefined) this.#fields = message.fields.slice();
     queryMethods.handleRowDescription.call(this, message);
+    if (this.#describedOn !== undefined) {
+      const result = (this as unknown as { _result: ResultInternals })._result;
+      this.#columns = { fields: message.fields.slice(), emptyRow: result._prebuiltEmptyResultObject };
+    }
   }
 
   /** The run succeeded: what it was told about its columns holds for every later run of the statement. */
   handleCommandComplete(message: unknown, connection: WireConnection): void {
-    if (this.#describedOn !== undefined) rowDescriptionsOf(this.#describedOn).set((this as unknown as QueryInternals).name, this.#fields);
+    if (this.#describedOn !== undefined) rowDescriptionsOf(this.#describedOn).set((this as unknown as QueryInternals).name, this.#columns);
     queryMethods.handleCommandComplete.call(this, message, connection);
   }
 }
