@@ -49,7 +49,9 @@ const pcluster = (id: string, cli: string, label: string): Subject => ({
   id, label,
   command: (port, metricsPort, databaseUrl) => ({
     args: [cli, 'start', appPath('pcluster-app.mjs'), '--workers', '1', '--port', String(port), '--metrics-port', String(metricsPort),
-      '--database-url', databaseUrl, '--log-format', 'json', '--name', `instructions${port}`, '--timeout', '120s'],
+      '--database-url', databaseUrl, '--log-format', 'json', '--name', `instructions${port}`, '--timeout', '120s',
+      // Under valgrind on a busy machine one connect can outlast node-postgres' 5 s connect timeout.
+      '--wait-for-db', '300s'],
     env: process.env,
   }),
 });
@@ -157,7 +159,7 @@ async function measure(subject: Subject, databaseUrl: string, dir: string): Prom
   const untrack = track(running);
   try {
     const url = `http://127.0.0.1:${port}/${route}`;
-    await waitUntilServing(url, 300_000);
+    await waitUntilServing(url, 900_000);
     const [worker] = (await processTree(child.pid!)).slice(1);
     if (worker === undefined) throw new Error(`${subject.label}: no worker process`);
     console.error(`${subject.label}: worker ${worker} serving; ${warmup} requests to warm up`);
