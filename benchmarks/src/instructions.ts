@@ -50,8 +50,9 @@ const pcluster = (id: string, cli: string, label: string): Subject => ({
   command: (port, metricsPort, databaseUrl) => ({
     args: [cli, 'start', appPath('pcluster-app.mjs'), '--workers', '1', '--port', String(port), '--metrics-port', String(metricsPort),
       '--database-url', databaseUrl, '--log-format', 'json', '--name', `instructions${port}`, '--timeout', '120s',
-      // Under valgrind on a busy machine one connect can outlast node-postgres' 5 s connect timeout.
-      '--wait-for-db', '300s'],
+      // Under valgrind on a busy machine one connect can outlast node-postgres' 5 s connect timeout, and a ping its 2 s
+      // deadline (the connection is then replaced and the requests on it fail).
+      '--wait-for-db', '300s', '--validation-timeout', '60s'],
     env: process.env,
   }),
 });
