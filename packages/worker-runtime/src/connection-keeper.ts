@@ -107,11 +107,10 @@ export class ConnectionKeeper {
    * the connection is never checked or replaced; one due for retirement takes nothing new outside
    * a transaction, so that it drains.
    */
-  usable(isPipelineBusy: boolean, isInTransaction: boolean): pg.Client | null {
+  usable(isPipelineBusy: boolean, isInTransaction: boolean, now = Date.now()): pg.Client | null {
     const client = this.#client;
     if (this.#machine.state !== 'open' || client === null) return null;
     if (isInTransaction) return client;
-    const now = Date.now();
     if (this.#freshness.isDueForRetirement(now)) return null;
     if (!isPipelineBusy && this.#freshness.isDueForValidation(now)) return null;
     this.#events.validated?.('skipped');
@@ -151,8 +150,8 @@ export class ConnectionKeeper {
   }
 
   /** A reply came on `client`: it is alive now (the validation window starts again). */
-  markAlive(client: pg.Client): void {
-    if (client === this.#client) this.#freshness.used(Date.now());
+  markAlive(client: pg.Client, now = Date.now()): void {
+    if (client === this.#client) this.#freshness.used(now);
   }
 
   /** A statement on `client` failed without a reply from the server: it is pinged before it is used again after a pause. */
