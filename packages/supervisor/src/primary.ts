@@ -2,15 +2,13 @@ import cluster from 'node:cluster';
 import { createRequire } from 'node:module';
 import type http from 'node:http';
 import type net from 'node:net';
-import { createLogger, createLogStream, type Logger } from '@pcluster/worker-runtime/logger';
+import type { Logger } from '@pcluster/worker-runtime/logger';
 import { WORKER_EXIT, type DatabaseSettings, type SerializedError, type WorkerMessage } from '@pcluster/worker-runtime/protocol';
-import { AccessLogWriter } from './access-log-writer.js';
-import { ClusterMetrics, keepTotals } from './cluster-metrics.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { ConnectionBudget } from './connection-budget.js';
 import { commandForSignal, type ControlRequest, type ControlResponse } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { decide } from './decide.js';
-import { LogFile } from './log-file.js';
 import { DesiredState } from './desired-state.js';
 import { createMetricsServer, listenMetrics } from './metrics-server.js';
 import type { ServerCapacity } from './check-server-capacity.js';
@@ -20,19 +18,18 @@ import { BootLock } from './boot-lock.js';
 import type { StartOptions } from './start-options.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
 import { WorkerCollector } from './worker-collector.js';
-import { workerStdio, WorkerOutput } from './worker-output.js';
+import { workerStdio } from './worker-output.js';
+import { PrimaryLogs } from './primary-logs.js';
 import { describeBootFailure } from './slot.js';
-import { buildWorkerConfig } from './worker-config.js';
 import type { WorkerEvents, WorkerHandle } from './worker-handle.js';
+import { handleWorkerMessage, type MessageContext } from './worker-message.js';
 import { WorkerRoster } from './worker-roster.js';
-import { removeSocket, removeStaleSocket, restrictSocket } from './unix-socket-file.js';
+import { ownBindSocket } from './unix-socket-file.js';
 
 const COLLECT_TIMEOUT_MS = 2_000;
 /** How often PostgreSQL's own count of the cluster's connections is read, and how long an orphan may live. */
 const SERVER_CHECK_INTERVAL_MS = 2_000;
 const ORPHAN_GRACE_MS = 4_000;
-/** How long a stopping primary waits for the last lines its workers printed. */
-const OUTPUT_DRAIN_MS = 1_000;
 const EXIT = { ok: 0, appBoot: 3, database: 4 } as const;
 
 type PrimaryEvent =
@@ -56,13 +53,12 @@ export class Primary {
   /** Where the workers listen, when the app's own server asked for another port than --port (SPEC §2). */
   #address: { readonly host: string; readonly port: number } | undefined;
   readonly #log: Logger;
-  readonly #logFile: LogFile | undefined;
+  readonly #logs: PrimaryLogs;
   /** Resolve once the control socket answers, and once every worker is ready (the daemon's cue to detach). */
   readonly listening: Promise<void>;
   readonly ready: Promise<void>;
   #markListening: () => void = () => {};
   #markReady: () => void = () => {};
-  readonly #output: WorkerOutput;
   readonly #events: PrimaryEvent[] = [];
   readonly #metrics: ClusterMetrics;
   readonly #collector: WorkerCollector;
@@ -79,8 +75,8 @@ export class Primary {
   #heartbeat: NodeJS.Timeout | undefined;
   #serverCheck: NodeJS.Timeout | undefined;
   readonly #monitor: ServerConnectionMonitor;
-  readonly #accessLog: AccessLogWriter | undefined;
   readonly #bootLock = new BootLock();
+  readonly #messageContext: MessageContext;
   #exitCode: number = EXIT.ok;
   #finish: (code: number) => void = () => {};
 
@@ -89,19 +85,15 @@ export class Primary {
     this.#options = options;
     this.#database = database;
     this.#budget = new ConnectionBudget(options.maxConnections);
-    this.#logFile = options.logFile === undefined ? undefined : new LogFile(options.logFile);
-    // One stream for the primary's lines and the workers' (their records and the app's output): one file, reopened in one place.
-    const logStream = createLogStream(options.logFormat, this.#logFile?.destination);
-    this.#accessLog = options.accessLog === undefined ? undefined : new AccessLogWriter(options.accessLog, logStream);
-    this.#log = createLogger({ stream: logStream, base: { role: 'primary', pid: process.pid } });
-    this.#output = new WorkerOutput(logStream);
+    this.#logs = new PrimaryLogs(options);
+    this.#log = this.#logs.log;
     this.listening = new Promise((resolve) => (this.#markListening = resolve));
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
     this.#metrics = new ClusterMetrics(() => this.#workers.live(), options.maxConnections);
     this.#collector = new WorkerCollector(COLLECT_TIMEOUT_MS, this.#metrics.countCollectionMiss);
     this.#desired = new DesiredState(options, this.#budget, this.#metrics, this.#log, serverCapacity);
     this.#workers = new WorkerRoster({
-      options, desired: this.#desired, budget: this.#budget, collector: this.#collector, metrics: this.#metrics, reload: this.#reload, log: this.#log, output: this.#output,
+      options, desired: this.#desired, budget: this.#budget, collector: this.#collector, metrics: this.#metrics, reload: this.#reload, log: this.#log, output: this.#logs.output,
       events: this.#workerEvents, haltOnBootFailure: (slot, code, signal, failure) => this.#haltOnBootFailure(slot, code, signal, failure),
     });
     this.#monitor = new ServerConnectionMonitor({
@@ -112,6 +104,10 @@ export class Primary {
       status: () => this.status(),
       isReady: () => this.#workers.live().some((h) => h.isReady && h.dbState === 'open'),
     }, options.metricsHost);
+    this.#messageContext = {
+      options, database, budget: this.#budget, log: this.#log, workers: this.#workers, collector: this.#collector, monitor: this.#monitor,
+      bootLock: this.#bootLock, setAddress: (address) => (this.#address = address), announceIfAllReady: () => this.#announceIfAllReady(),
+    };
   }
 
   get log(): Logger {
@@ -136,15 +132,7 @@ export class Primary {
     this.#controlServer.on('error', (error) => this.#log.error({ err: error }, 'control socket error'));
     this.#metricsServer.on('error', (error) => this.#log.error({ err: error }, 'metrics server error'));
     const { bindPath } = this.#options;
-    let isSocketOurs = false;
-    if (bindPath !== undefined) {
-      await removeStaleSocket(bindPath);
-      cluster.on('listening', (_worker, address) => {
-        if (address.addressType !== -1) return;
-        restrictSocket(bindPath, this.#options.runAs?.gid);
-        isSocketOurs = true;
-      });
-    }
+    const removeBindSocket = bindPath === undefined ? () => {} : await ownBindSocket(bindPath, this.#options.runAs?.gid);
     this.#markListening();
     cluster.setupPrimary({ exec: WORKER_MAIN, execArgv: [...process.execArgv, ...this.#options.nodeArgs], args: [], stdio: workerStdio() });
     // SIGUSR1 would otherwise start Node's inspector; here it reopens the log file (SPEC §1).
@@ -172,9 +160,8 @@ export class Primary {
     // The control server's close is not awaited: a `stop --wait` connection stays open until this process exits.
     this.#controlServer.close();
     await new Promise((resolve) => this.#metricsServer.close(resolve));
-    if (bindPath !== undefined && isSocketOurs) removeSocket(bindPath);
-    await this.#accessLog?.close();
-    await this.#output.drained(OUTPUT_DRAIN_MS);
+    removeBindSocket();
+    await this.#logs.close();
     this.#log.info({ code }, 'stopped');
     return code;
   }
@@ -213,7 +200,7 @@ export class Primary {
       case 'signal':
         return this.#handleSignal(event.signal);
       case 'message':
-        return this.#handleMessage(event.handle, event.message);
+        return handleWorkerMessage(this.#messageContext, event.handle, event.message);
       case 'exit':
         this.#bootLock.release(event.handle.id);
         return this.#workers.reapWorker(event.handle, event.code, event.signal, event.forkError);
@@ -225,16 +212,10 @@ export class Primary {
 
   /** A signal is the control command it stands for; a refusal (TTOU at one worker) is logged. */
   #handleSignal(signal: NodeJS.Signals): void {
-    if (signal === 'SIGUSR1') return this.#reopenLogFile();
+    if (signal === 'SIGUSR1') return this.#logs.reopen();
     this.#handleCommand(commandForSignal(signal, this.#desired.workers), (response) => {
       if (!response.ok) this.#log.warn({ signal }, response.error);
     }, signal);
-  }
-
-  #reopenLogFile(): void {
-    if (this.#logFile === undefined) return void this.#log.info('SIGUSR1: no --log-file to reopen');
-    this.#logFile.reopen();
-    this.#log.info({ logFile: this.#logFile.path }, 'log file reopened');
   }
 
   #handleCommand(request: Exclude<ControlRequest, { command: 'status' }>, reply: (response: ControlResponse) => void, cause = 'control socket'): void {
@@ -269,55 +250,6 @@ export class Primary {
     this.#workers.killWorkers();
   }
 
-  #handleMessage(handle: WorkerHandle, message: WorkerMessage): void {
-    const now = Date.now();
-    switch (message.type) {
-      case 'pcluster:hello':
-        // A drain sent while the worker was still loading reached no listener: it is told again instead of booting.
-        if (handle.state === 'draining') return void handle.send({ type: 'pcluster:drain' });
-        handle.helloAt = now;
-        handle.send({ type: 'pcluster:configure', config: buildWorkerConfig(this.#options, this.#database, handle) });
-        return;
-      case 'pcluster:connect-request':
-        if (handle.state === 'exited') return; // read after its exit was handled: the grant would never come back
-        if (this.#budget.granted >= this.#budget.max) {
-          this.#log.info({ worker: handle.slot, workerPid: handle.pid, budget: this.#budget.max }, 'worker waits for the connection budget');
-        }
-        this.#budget.request(handle.id, () => {
-          handle.grantedAt = Date.now();
-          handle.send({ type: 'pcluster:grant' });
-        });
-        return;
-      case 'pcluster:ready':
-        handle.update(message.status, now);
-        if (message.address !== undefined) this.#address = message.address;
-        return this.#workers.markReady(handle, now);
-      case 'pcluster:pong':
-        handle.update(message.status, now);
-        if (handle.isReady) handle.hasAnsweredHeartbeat = true;
-        return this.#announceIfAllReady();
-      case 'pcluster:boot-failed':
-        return this.#workers.noteBootFailure(handle, message.error);
-      case 'pcluster:db-state':
-        return handle.noteDbState(message.state, message.backendPid, now);
-      case 'pcluster:collected':
-        this.#collector.answered(message);
-        return;
-      case 'pcluster:server-connections':
-        return this.#monitor.answered(message);
-      case 'pcluster:retiring':
-        handle.lastTotals = keepTotals(message.metrics);
-        return;
-      case 'pcluster:access-log':
-        return; // written as it arrives (#workerEvents), never queued
-      case 'pcluster:boot-lock':
-        if (handle.state === 'exited') return; // read after its exit: it would hold the lock for good
-        return this.#bootLock.request(handle.id, () => handle.send({ type: 'pcluster:boot-locked' }));
-      case 'pcluster:boot-unlock':
-        return this.#bootLock.release(handle.id);
-    }
-  }
-
   /** Says the cluster is up once every worker is ready and has answered a heartbeat since: one that cannot would be killed for --timeout. */
   #announceIfAllReady(): void {
     if (!this.#workers.reachedAllReady()) return;
@@ -337,7 +269,7 @@ export class Primary {
 
   readonly #workerEvents: WorkerEvents = {
     // Access-log lines need no decision: written at once, not through the loop.
-    message: (handle, message) => (message.type === 'pcluster:access-log' ? this.#accessLog?.write(message.lines) : this.#enqueue({ type: 'message', handle, message })),
+    message: (handle, message) => (message.type === 'pcluster:access-log' ? this.#logs.accessLog?.write(message.lines) : this.#enqueue({ type: 'message', handle, message })),
     exit: (handle, code, signal, forkError) => this.#enqueue({ type: 'exit', handle, code, signal, forkError }),
     // A send to a worker that is exiting fails with EPIPE; its 'exit' event is what matters.
     channelError: (handle, error) => this.#log.debug({ worker: handle.slot, err: error }, 'worker channel error'),

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { chmodSync, chownSync, lstatSync, rmSync } from 'node:fs';
 import net from 'node:net';
 
@@ -35,4 +36,21 @@ export function restrictSocket(socketPath: string, gid: number | undefined): voi
 /** Removes the socket file at stop, if node:cluster left it there. */
 export function removeSocket(socketPath: string): void {
   if (lstatSync(socketPath, { throwIfNoEntry: false })?.isSocket() === true) rmSync(socketPath, { force: true });
+}
+
+/**
+ * --bind unix:<path> for the primary's run: a stale file removed first, the socket given its mode and group once
+ * node:cluster creates it; resolves with what removes it at stop (only a socket this cluster created).
+ */
+export async function ownBindSocket(socketPath: string, gid: number | undefined): Promise<() => void> {
+  let isOurs = false;
+  await removeStaleSocket(socketPath);
+  cluster.on('listening', (_worker, address) => {
+    if (address.addressType !== -1) return;
+    restrictSocket(socketPath, gid);
+    isOurs = true;
+  });
+  return () => {
+    if (isOurs) removeSocket(socketPath);
+  };
 }

@@ -6,33 +6,9 @@ import type { PlannedStatement, QueryCallback } from './query-runner.js';
 import type { SessionLike } from './session-like.js';
 import { SilenceDeadline } from './silence-deadline.js';
 export type { SessionLike } from './session-like.js';
+export type { PipelineEvents, PipelineSettings } from './pipeline-settings.js';
+import type { PendingStatement, PipelineEvents, PipelineSettings } from './pipeline-settings.js';
 
-interface PendingStatement {
-  readonly session: SessionLike;
-  readonly statement: PlannedStatement;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly enqueuedAt: number;
-  /** pcluster's own ROLLBACK of an abandoned transaction: it runs even though the session's transaction is gone, and never times out. */
-  readonly isRollback?: boolean;
-}
-
-export interface PipelineSettings {
-  readonly leaseTimeoutMs: number;
-  readonly leakThresholdMs: number;
-  /** Statements in flight at most; 1 writes one at a time. */
-  readonly pipelineDepth: number;
-  readonly keepaliveTimeoutMs: number; // statements in flight with no reply this long: the server is gone (SilenceDeadline)
-  readonly pooler?: 'none' | 'transaction'; // behind PgBouncer its refusals of a statement mean the database is unavailable
-}
-
-export interface PipelineEvents {
-  /** A statement was written after waiting `seconds`; `depth` statements are now in flight, itself included. */
-  written?(seconds: number, depth: number): void;
-  leaseTimedOut?(session: SessionLike): void;
-  rolledBack?(session: SessionLike, heldMs: number): void;
-  leaked?(session: SessionLike, heldMs: number): void;
-}
 
 function isSameOwner(a: SessionLike, b: SessionLike): boolean {
   return a.owner !== null && a.owner === b.owner;
