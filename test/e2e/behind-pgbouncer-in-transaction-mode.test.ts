@@ -4,7 +4,7 @@ import { fixture, spawnCluster, startCluster } from '../support/cluster-process.
 import { useAdminClient } from '../support/database.js';
 import { metricValue } from '../support/http.js';
 import { startLoad } from '../support/load.js';
-import { pgbouncerBinary, startPgbouncer, type Pgbouncer } from '../support/pgbouncer.js';
+import { usePgbouncer } from '../support/pgbouncer.js';
 import { requestAll } from '../support/requests.js';
 import { clusterStatus } from '../support/status.js';
 
@@ -43,27 +43,14 @@ describe('behind PgBouncer in transaction mode (--pooler transaction)', () => {
 
   describe('with PgBouncer running', () => {
     const admin = useAdminClient();
-    let bouncer: Pgbouncer | undefined;
-    before(async function () {
-      this.timeout(15 * 60_000);
-      const binary = await pgbouncerBinary();
-      if (typeof binary !== 'string') {
-        console.warn(`      skipped: ${binary.missing}`);
-        this.skip();
-      }
-      bouncer = await startPgbouncer(binary, process.env['PCLUSTER_TEST_DATABASE_URL']!, { server_round_robin: '1' });
-      await warmPool(bouncer.connectionString, 4);
-    });
-    after(async () => {
-      await bouncer?.stop();
-    });
+    const bouncer = usePgbouncer(() => process.env['PCLUSTER_TEST_DATABASE_URL']!, { server_round_robin: '1' }, (b) => warmPool(b.connectionString, 4));
 
     it('serves keep-alive load with no errors; transactions hold no other request\'s statement; the pooler\'s backends are left alone', async function () {
       this.timeout(120_000);
       // setup() touches the database, so the boot runs under pcluster's start-up serialisation. A budget past the
       // server's max_connections (200) is no error here: that bounds PgBouncer's connections, not pcluster's.
       const cluster = await startCluster(fixture('pipeline-app.mjs'), {
-        workers: 3, databaseUrl: bouncer!.connectionString, args: ['--pooler', 'transaction', '--max-connections', '250'],
+        workers: 3, databaseUrl: bouncer().connectionString, args: ['--pooler', 'transaction', '--max-connections', '250'],
       });
       const readyAt = Date.now();
       const load = startLoad(`${cluster.url}/echo?v=7`, 8);
@@ -118,7 +105,7 @@ describe('behind PgBouncer in transaction mode (--pooler transaction)', () => {
       await admin().query(`CREATE TABLE ${table} (slot int, started timestamptz, ended timestamptz)`);
       try {
         const cluster = await startCluster(fixture('records-setup-times.mjs'), {
-          workers: 3, databaseUrl: bouncer!.connectionString, args: ['--pooler', 'transaction'], env: { BOOT_TABLE: table },
+          workers: 3, databaseUrl: bouncer().connectionString, args: ['--pooler', 'transaction'], env: { BOOT_TABLE: table },
         });
         const { rows } = await admin().query<{ slot: number; started: Date; ended: Date }>(`SELECT slot, started, ended FROM ${table} ORDER BY started`);
         expect(rows.map((row) => row.slot).sort()).to.deep.equal([1, 2, 3]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { startCluster, fixture } from '../support/cluster-process.js';
 import { useOwnPostgres } from '../support/own-postgres.js';
-import { pgbouncerBinary, startPgbouncer, type Pgbouncer } from '../support/pgbouncer.js';
+import { usePgbouncer } from '../support/pgbouncer.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -12,24 +12,12 @@ import { waitFor } from '../support/wait-for.js';
  */
 describe('while PostgreSQL is down behind PgBouncer (--pooler transaction)', () => {
   const postgres = useOwnPostgres();
-  let bouncer: Pgbouncer | undefined;
-  before(async function () {
-    this.timeout(15 * 60_000);
-    const binary = await pgbouncerBinary();
-    if (typeof binary !== 'string') {
-      console.warn(`      skipped: ${binary.missing}`);
-      this.skip();
-    }
-    // A statement waits for a server connection at most 1 s (at most --lease-timeout, as the README advises).
-    bouncer = await startPgbouncer(binary, postgres().connectionString, { query_wait_timeout: '1', server_login_retry: '1' });
-  });
-  after(async () => {
-    await bouncer?.stop();
-  });
+  // A statement waits for a server connection at most 1 s (at most --lease-timeout, as the README advises).
+  const bouncer = usePgbouncer(() => postgres().connectionString, { query_wait_timeout: '1', server_login_retry: '1' });
 
   it('database requests get 503 + Retry-After, others keep working, and service resumes without restarts', async function () {
     this.timeout(120_000);
-    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1, databaseUrl: bouncer!.connectionString, args: ['--pooler', 'transaction', '--lease-timeout', '1s'] });
+    const cluster = await startCluster(fixture('routes.mjs'), { workers: 1, databaseUrl: bouncer().connectionString, args: ['--pooler', 'transaction', '--lease-timeout', '1s'] });
     const before = await (await fetch(`${cluster.url}/pid`)).json();
 
     await postgres().stop('fast');

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import type pg from 'pg';
 import type { StatusReport } from 'pcluster';
 import { fixture, spawnCluster, type ClusterProcess } from '../support/cluster-process.js';
 import { metricValue } from '../support/http.js';
-import { namespaceSupport, NetworkLab, startPostgresIn, type NamespacedPostgres } from '../support/network-lab.js';
+import { useNetworkLab } from '../support/network-lab.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -17,39 +16,20 @@ const WATCH_MS = 20_000;
  */
 describe('two hosts running instances of the same --name (SPEC §6)', () => {
   const tempDir = useTempDir('pcluster-same-name');
-  let lab: NetworkLab | undefined;
-  let postgres: NamespacedPostgres | undefined;
-  let admin: pg.Client | undefined;
-
-  before(async function () {
-    this.timeout(90_000);
-    const unsupported = namespaceSupport();
-    if (unsupported !== undefined) {
-      console.warn(`      skipped: ${unsupported}`);
-      this.skip();
-    }
-    lab = await NetworkLab.create(2);
-    postgres = await startPostgresIn(lab);
-    admin = await postgres.admin();
-  });
-  after(async () => {
-    await admin?.end().catch(() => {});
-    await postgres?.stop();
-    await lab?.destroy();
-  });
+  const env = useNetworkLab(2);
 
   it('neither terminates nor counts the other host\'s backends', async function () {
     this.timeout(120_000);
     const name = `same${process.pid}`;
     const hosts = [0, 1];
     const instances: ClusterProcess[] = await Promise.all(hosts.map((host) => spawnCluster(fixture('routes.mjs'), {
-      name, workers: 2, prefix: lab!.inHost(host), databaseUrl: postgres!.url(host),
+      name, workers: 2, prefix: env.lab.inHost(host), databaseUrl: env.postgres.url(host),
       args: ['--control-socket', path.join(tempDir(), `host${host}.sock`)],
     })));
     const observe = async (host: number) => {
       const { metricsUrl } = instances[host]!;
-      const metrics = await lab!.textFromHost(host, `${metricsUrl}/metrics`);
-      const status = await lab!.jsonFromHost<StatusReport>(host, `${metricsUrl}/status`);
+      const metrics = await env.lab.textFromHost(host, `${metricsUrl}/metrics`);
+      const status = await env.lab.jsonFromHost<StatusReport>(host, `${metricsUrl}/status`);
       return {
         backendPids: status.workers.map((w) => w.db.backendPid),
         serverConnections: metricValue(metrics, 'pcluster_db_server_connections'),
@@ -59,7 +39,7 @@ describe('two hosts running instances of the same --name (SPEC §6)', () => {
     for (const instance of instances) await instance.waitForLog((line) => String(line.msg).includes('workers ready'), 60_000);
     await waitFor(async () => (await Promise.all(hosts.map(observe))).every((o) => o.serverConnections !== undefined), 30_000, 'both server-side counts');
     const first = await Promise.all(hosts.map(observe));
-    const { rows } = await admin!.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1', [`pcluster:${name}:%`]);
+    const { rows } = await env.admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE $1', [`pcluster:${name}:%`]);
     expect(rows[0].n, 'both hosts\' workers hold a backend under the one application_name prefix').to.equal(4);
 
     // Long enough for several checks (every 2 s) and the orphan grace (4 s): the other host's backends would be gone by then.

@@ -164,3 +164,38 @@ export async function startPostgresIn(lab: NetworkLab): Promise<NamespacedPostgr
   };
   return { url, admin, stop };
 }
+
+/** A lab of `hosts` app hosts with a PostgreSQL inside it, for one describe block: made before, destroyed after. */
+export interface LabEnvironment {
+  readonly lab: NetworkLab;
+  readonly postgres: NamespacedPostgres;
+  readonly admin: pg.Client;
+}
+
+/** Mocha hooks for a LabEnvironment; the block is skipped with the reason where namespaces cannot be made (not root, a tool missing). */
+export function useNetworkLab(hosts: number): LabEnvironment {
+  let lab: NetworkLab | undefined;
+  let postgres: NamespacedPostgres | undefined;
+  let admin: pg.Client | undefined;
+  before(async function () {
+    this.timeout(90_000);
+    const unsupported = namespaceSupport();
+    if (unsupported !== undefined) {
+      console.warn(`      skipped: ${unsupported}`);
+      this.skip();
+    }
+    lab = await NetworkLab.create(hosts);
+    postgres = await startPostgresIn(lab);
+    admin = await postgres.admin();
+  });
+  after(async () => {
+    await admin?.end().catch(() => {});
+    await postgres?.stop();
+    await lab?.destroy();
+  });
+  return {
+    get lab() { return lab!; },
+    get postgres() { return postgres!; },
+    get admin() { return admin!; },
+  };
+}

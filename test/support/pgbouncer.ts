@@ -100,3 +100,25 @@ export async function startPgbouncer(binary: string, serverUrl: string, settings
   }
   return { port, connectionString, stop };
 }
+
+/**
+ * Mocha hooks for one describe block: a PgBouncer in front of `serverUrl()` (read in the before hook), then `prepare`
+ * on it; stopped after. Skipped with the reason when there is no pgbouncer (not root, no package). Returns a getter.
+ */
+export function usePgbouncer(serverUrl: () => string, settings: Readonly<Record<string, string>>, prepare?: (bouncer: Pgbouncer) => Promise<void>): () => Pgbouncer {
+  let bouncer: Pgbouncer | undefined;
+  before(async function () {
+    this.timeout(15 * 60_000);
+    const binary = await pgbouncerBinary();
+    if (typeof binary !== 'string') {
+      console.warn(`      skipped: ${binary.missing}`);
+      this.skip();
+    }
+    bouncer = await startPgbouncer(binary, serverUrl(), settings);
+    await prepare?.(bouncer);
+  });
+  after(async () => {
+    await bouncer?.stop();
+  });
+  return () => bouncer!;
+}
